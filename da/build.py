@@ -1,0 +1,57 @@
+"""Turn a composed config into the objects of one run (no Trainer logic here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from da.data.base import DomainFamily
+from da.data.datamodule import DADataModule
+from da.errors import DAError
+from da.module import DAModule, LossTerm
+from da.nets.heads import DANetwork
+
+
+def build_family(cfg: DictConfig) -> DomainFamily:
+    family = instantiate(cfg.dataset.family)
+    family.check_task(str(cfg.source), str(cfg.target))
+    return family
+
+
+def build_terms(method: DictConfig, feature_dim: int, num_classes: int) -> dict[str, LossTerm]:
+    """The method's own term plus any ``method.extras`` (same shape: loss, weight, schedule)."""
+    specs: dict[str, Any] = {method.name: method}
+    for key, extra in (method.get("extras") or {}).items():
+        specs[extra.get("name", key)] = extra
+    terms = {}
+    for name, spec in specs.items():
+        loss = instantiate(spec.loss)(feature_dim=feature_dim, num_classes=num_classes)
+        schedule = instantiate(spec.schedule) if spec.get("schedule") else None
+        terms[name] = LossTerm(loss, float(spec.get("weight", 1.0)), schedule)
+    return terms
+
+
+def check_batch(terms: dict[str, LossTerm], batch_size: int, world_size: int) -> None:
+    per = batch_size // max(world_size, 1)
+    for name, term in terms.items():
+        need = getattr(term.loss, "min_batch_size", 1)
+        if per < need:
+            raise DAError(f"method term {name!r} needs at least {need} samples per domain and "
+                          f"process, but data.batch_size={batch_size} over {world_size} "
+                          f"process(es) gives {per}; raise data.batch_size")
+
+
+def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
+    backbone = instantiate(cfg.backbone, input_shape=list(family.input_shape))
+    net = DANetwork(backbone, family.num_classes, cfg.model.bottleneck_dim,
+                    cfg.model.bottleneck_bn)
+    terms = build_terms(cfg.method, net.feature_dim, family.num_classes)
+    return DAModule(net, terms, optimizer=instantiate(cfg.optim.optimizer),
+                    backbone_lr_mult=cfg.optim.backbone_lr_mult,
+                    lr_anneal=cfg.optim.lr_anneal)
+
+
+def build_datamodule(cfg: DictConfig, family: DomainFamily) -> DADataModule:
+    return DADataModule(family, str(cfg.source), str(cfg.target), **cfg.data)

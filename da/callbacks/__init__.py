@@ -1,0 +1,5 @@
+"""Lightning callbacks of the framework."""
+
+from da.callbacks.history import MetricHistory
+
+__all__ = ["MetricHistory"]

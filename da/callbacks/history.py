@@ -1,0 +1,32 @@
+"""Keeps every validation's metrics, so selection can be judged after the fact."""
+
+from __future__ import annotations
+
+import lightning as L
+
+
+class MetricHistory(L.Callback):
+    """Appends ``{"step": global_step, "val/...": value}`` after each validation run."""
+
+    def __init__(self) -> None:
+        self.history: list[dict[str, float]] = []
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        row = {"step": trainer.global_step}
+        row.update({k: float(v) for k, v in trainer.callback_metrics.items()
+                    if k.startswith("val/")})
+        self.history.append(row)
+
+    def best(self, key: str, mode: str = "max") -> float | None:
+        values = [r[key] for r in self.history if key in r]
+        if not values:
+            return None
+        return max(values) if mode == "max" else min(values)
+
+    def state_dict(self) -> dict:
+        return {"history": self.history}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.history = list(state_dict.get("history", []))

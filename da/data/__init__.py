@@ -1,0 +1,1 @@
+"""Domains, dataset families and the data module pairing source and target."""

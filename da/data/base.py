@@ -1,0 +1,63 @@
+"""The dataset-family contract.
+
+A *family* (``conf/dataset/<name>.yaml``) knows its domain names, class count and input
+shape, and loads one domain's ``train`` or ``test`` split as tensors. Small benchmarks are
+decoded once and held in memory, so the loader is never the bottleneck.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import Tensor
+
+from da.errors import DAError
+
+
+@dataclass(frozen=True)
+class Split:
+    """Inputs ``x (N, *input_shape)`` float32 and labels ``y (N,)`` int64 of one domain split."""
+
+    x: Tensor
+    y: Tensor
+
+    def __post_init__(self) -> None:
+        if len(self.x) != len(self.y):
+            raise DAError(f"split has {len(self.x)} inputs but {len(self.y)} labels; "
+                          "inputs and labels must pair one to one")
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+class DomainFamily:
+    """Base class of dataset families.
+
+    Subclasses set ``name``, ``domains``, ``num_classes`` and ``input_shape`` and
+    implement :meth:`_load`.
+    """
+
+    name: str = "family"
+    domains: tuple[str, ...] = ()
+    num_classes: int = 0
+    input_shape: tuple[int, ...] = ()
+
+    def check_task(self, source: str, target: str) -> None:
+        """Reject unknown domains and ``source == target`` before anything is loaded."""
+        valid = ", ".join(self.domains)
+        for role, dom in (("source", source), ("target", target)):
+            if dom not in self.domains:
+                raise DAError(f"{role}={dom!r} is not a domain of dataset={self.name}; "
+                              f"valid domains: {valid}")
+        if source == target:
+            raise DAError(f"source and target are both {source!r}; pick two different "
+                          f"domains of dataset={self.name}: {valid}")
+
+    def load(self, domain: str, split: str) -> Split:
+        """Load ``split`` (``train`` or ``test``) of ``domain``."""
+        if split not in ("train", "test"):
+            raise DAError(f"split must be 'train' or 'test', got {split!r}")
+        return self._load(domain, split)
+
+    def _load(self, domain: str, split: str) -> Split:  # pragma: no cover - abstract
+        raise NotImplementedError

@@ -1,0 +1,5 @@
+"""Adaptation losses. Each file holds one loss; `base.py` holds the plugin contract."""
+
+from da.losses.base import DALoss, LossInputs, LossOutput
+
+__all__ = ["DALoss", "LossInputs", "LossOutput"]

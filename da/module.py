@@ -1,0 +1,160 @@
+"""``DAModule``: the one training system.
+
+``loss = CE(source) + sum_terms weight * schedule(progress) * term(LossInputs)``, with
+``progress = global_step / planned_steps`` (the plan is read once per fit, from
+``trainer.estimated_stepping_batches``), so every schedule is a function of the step
+and a resumed run matches an uninterrupted one.
+
+Metrics are torchmetrics objects, one per stage x domain, logged as objects so they
+sync across processes by themselves: ``train/source/acc``, ``val/source/{acc,f1,loss}``,
+``val/target/{acc,f1}_oracle`` (target labels: the oracle, never the default selection
+signal), ``test/{source,target}/{acc,f1}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torchmetrics import MeanMetric, MetricCollection
+from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
+
+from da.losses.base import DALoss, LossInputs
+from da.nets.heads import DANetwork
+from da.schedules import Constant
+
+_DOMAINS = ("source", "target")
+
+
+@dataclass
+class LossTerm:
+    """One adaptation term: ``weight * schedule(progress) * loss``."""
+
+    loss: DALoss
+    weight: float = 1.0
+    schedule: Any = None
+
+    def coefficient(self, progress: float) -> float:
+        return self.weight * (self.schedule or Constant())(progress)
+
+
+class InverseDecay:
+    """DANN learning-rate annealing ``(1 + alpha p)^-beta``, ``p = step / total``."""
+
+    def __init__(self, total_steps: int, alpha: float = 10.0, beta: float = 0.75) -> None:
+        self.total_steps, self.alpha, self.beta = max(total_steps, 1), alpha, beta
+
+    def __call__(self, step: int) -> float:
+        return (1.0 + self.alpha * min(step / self.total_steps, 1.0)) ** -self.beta
+
+
+def _metrics(num_classes: int, prefix: str, suffix: str = "") -> MetricCollection:
+    return MetricCollection(
+        {"acc": MulticlassAccuracy(num_classes, average="micro"),
+         "f1": MulticlassF1Score(num_classes, average="macro")},
+        prefix=prefix, postfix=suffix)
+
+
+class DAModule(L.LightningModule):
+    """Source cross-entropy plus adaptation terms, one optimizer.
+
+    Args:
+        net: ``backbone -> bottleneck -> classifier`` returning ``(features, logits)``.
+        terms: name -> :class:`LossTerm`; their parameters join the optimizer.
+        optimizer: a partial optimizer taking parameter groups (Hydra ``_partial_``).
+        backbone_lr_mult: learning-rate multiplier of the backbone (0.1 for pretrained).
+        lr_anneal: DANN annealing ``lr / (1 + alpha p)^beta`` per step; ``None`` keeps lr fixed.
+    """
+
+    def __init__(self, net: DANetwork, terms: dict[str, LossTerm], optimizer: partial,
+                 backbone_lr_mult: float = 1.0, lr_anneal: dict | None = None) -> None:
+        super().__init__()
+        self.net = net
+        self.losses = nn.ModuleDict({k: t.loss for k, t in terms.items()})
+        self.terms = terms
+        self.optimizer_factory = optimizer
+        self.backbone_lr_mult = backbone_lr_mult
+        self.lr_anneal = dict(lr_anneal) if lr_anneal else None
+        self.needs_target = any(getattr(t.loss, "needs_target", True) for t in terms.values())
+        k = net.classifier.out_features
+        self.train_acc = MulticlassAccuracy(k, average="micro")
+        self.val_metrics = nn.ModuleList([_metrics(k, "val/source/"),
+                                          _metrics(k, "val/target/", "_oracle")])
+        self.val_loss = MeanMetric()
+        self.test_metrics = nn.ModuleList([_metrics(k, f"test/{d}/") for d in _DOMAINS])
+        self.planned_steps = 1
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)[1]
+
+    @property
+    def progress(self) -> float:
+        return min(self.global_step / self.planned_steps, 1.0)
+
+    def training_step(self, batch: dict, batch_idx: int) -> Tensor:
+        x_s, y_s = batch["source"]
+        if self.needs_target:
+            (x_t,) = batch["target"]
+            f, logits = self.net(torch.cat([x_s, x_t]))
+            n = len(x_s)
+            f_s, f_t, logits_s, logits_t = f[:n], f[n:], logits[:n], logits[n:]
+        else:  # plain ERM: target batches never touch the network (nor its BatchNorm stats)
+            f_s, logits_s = self.net(x_s)
+            f_t, logits_t = f_s[:0], logits_s[:0]
+        cls_loss = F.cross_entropy(logits_s, y_s)
+        total = cls_loss
+        inputs = LossInputs(f_s, f_t, logits_s, logits_t, y_s, self.progress)
+        for name, term in self.terms.items():
+            out = term.loss(inputs)
+            coeff = term.coefficient(inputs.progress)
+            total = total + coeff * out.loss
+            self.log(f"train/{name}/loss", out.loss.detach())
+            self.log(f"train/{name}/coeff", coeff)
+            for key, value in out.logs.items():
+                self.log(f"train/{name}/{key}", value)
+        self.train_acc(logits_s.detach(), y_s)
+        self.log("train/cls_loss", cls_loss.detach())
+        self.log("train/loss", total.detach(), prog_bar=True)
+        self.log("train/source/acc", self.train_acc, on_step=True, on_epoch=False)
+        self.log("train/progress", self.progress)
+        return total
+
+    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int,
+                        dataloader_idx: int = 0) -> None:
+        x, y = batch
+        logits = self(x)
+        metrics = self.val_metrics[dataloader_idx]
+        metrics.update(logits, y)
+        self.log_dict(metrics, add_dataloader_idx=False, prog_bar=dataloader_idx == 0)
+        if dataloader_idx == 0:
+            self.val_loss.update(F.cross_entropy(logits, y, reduction="none"))
+            self.log("val/source/loss", self.val_loss, add_dataloader_idx=False)
+
+    def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int,
+                  dataloader_idx: int = 0) -> None:
+        x, y = batch
+        metrics = self.test_metrics[dataloader_idx]
+        metrics.update(self(x), y)
+        self.log_dict(metrics, add_dataloader_idx=False)
+
+    def configure_optimizers(self) -> dict:
+        self.planned_steps = max(int(self.trainer.estimated_stepping_batches), 1)
+        backbone = list(self.net.backbone.parameters())
+        ids = {id(p) for p in backbone}
+        rest = [p for p in self.parameters() if id(p) not in ids]
+        opt = self.optimizer_factory([
+            {"params": backbone, "lr_mult": self.backbone_lr_mult},
+            {"params": rest, "lr_mult": 1.0},
+        ])
+        for group in opt.param_groups:
+            group["lr"] = group["lr"] * group["lr_mult"]
+        if not self.lr_anneal:
+            return {"optimizer": opt}
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, InverseDecay(self.planned_steps, **self.lr_anneal))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

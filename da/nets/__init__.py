@@ -1,0 +1,1 @@
+"""Plain ``nn.Module``s: backbones, heads, discriminators, gradient reversal."""

@@ -1,0 +1,52 @@
+"""Find every ``results.json`` under run or sweep directories and flatten it to a row."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from da.errors import DAError
+from da.results import RESULTS_FILE
+
+ROW_FIELDS = ("task", "method", "seed", "status", "target_acc", "target_acc_oracle",
+              "target_acc_last", "source_acc", "target_f1", "selection", "steps",
+              "wall_time_s", "run_dir", "error")
+
+
+def collect_runs(paths: list[str | Path]) -> list[dict[str, Any]]:
+    """One row per ``results.json`` found (recursively) under ``paths``."""
+    rows = []
+    for root in map(Path, paths):
+        if not root.exists():
+            raise DAError(f"{root} does not exist; pass run or sweep directories that contain "
+                          f"{RESULTS_FILE} files")
+        files = [root] if root.is_file() else sorted(root.rglob(RESULTS_FILE))
+        for f in files:
+            try:
+                r = json.loads(f.read_text())
+            except json.JSONDecodeError as e:
+                raise DAError(f"{f} is not valid JSON ({e}); delete it or re-run that job") from e
+            rows.append(_row(r, f.parent))
+    return rows
+
+
+def _row(r: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    sel = r.get("selection") or {}
+    row = {k: r.get(k) for k in ROW_FIELDS}
+    row["selection"] = sel.get("name") if isinstance(sel, dict) else sel
+    row["status"] = r.get("status", "ok")
+    row["run_dir"] = str(run_dir)
+    return row
+
+
+def write_csv(rows: list[dict[str, Any]], path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=ROW_FIELDS, extrasaction="ignore")
+        w.writeheader()
+        for row in sorted(rows, key=lambda r: (str(r["task"]), str(r["method"]), r["seed"] or 0)):
+            w.writerow(row)
+    return path

@@ -1,0 +1,85 @@
+"""Aggregate runs per task x method (mean and sample std over seeds) and format tables."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+METRICS = ("target_acc", "target_acc_oracle", "target_acc_last", "source_acc")
+HEADERS = {
+    "target_acc": "target acc (label-free selection)",
+    "target_acc_oracle": "ORACLE target acc",
+    "target_acc_last": "target acc (last)",
+    "source_acc": "source acc",
+}
+
+
+@dataclass
+class Cell:
+    values: list[float] = field(default_factory=list)
+
+    @property
+    def mean(self) -> float | None:
+        return statistics.fmean(self.values) if self.values else None
+
+    @property
+    def std(self) -> float:
+        return statistics.stdev(self.values) if len(self.values) > 1 else 0.0
+
+    def fmt(self, scale: float = 100.0) -> str:
+        if not self.values:
+            return "-"
+        return f"{self.mean * scale:.1f} ± {self.std * scale:.1f}"
+
+
+@dataclass
+class Group:
+    task: str
+    method: str
+    seeds: list[int] = field(default_factory=list)
+    cells: dict[str, Cell] = field(default_factory=lambda: {m: Cell() for m in METRICS})
+    failed: int = 0
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Group]]:
+    """``{task: {method: Group}}`` over the completed runs; failed runs are counted."""
+    out: dict[str, dict[str, Group]] = defaultdict(dict)
+    for r in rows:
+        g = out[str(r["task"])].setdefault(str(r["method"]), Group(str(r["task"]), str(r["method"])))
+        if r.get("status", "ok") != "ok":
+            g.failed += 1
+            continue
+        g.seeds.append(r["seed"])
+        for m in METRICS:
+            if r.get(m) is not None:
+                g.cells[m].values.append(float(r[m]))
+    return dict(out)
+
+
+def markdown_tables(groups: dict[str, dict[str, Group]], baseline: str = "source_only") -> str:
+    """A Markdown table per task: methods as rows, mean ± std (%) over seeds as columns."""
+    lines = []
+    for task in sorted(groups):
+        methods = groups[task]
+        base = methods.get(baseline)
+        base_mean = base.cells["target_acc"].mean if base else None
+        lines += [f"### {task}", "",
+                  "| method | seeds | " + " | ".join(HEADERS[m] for m in METRICS)
+                  + f" | Δ vs {baseline} |",
+                  "|---|---|" + "---|" * len(METRICS) + "---|"]
+        order = sorted(methods, key=lambda m: (m != baseline, m))
+        for name in order:
+            g = methods[name]
+            mean = g.cells["target_acc"].mean
+            delta = ("-" if base_mean is None or mean is None or name == baseline
+                     else f"{(mean - base_mean) * 100:+.1f}")
+            seeds = str(len(g.seeds)) + (f" ({g.failed} failed)" if g.failed else "")
+            lines.append(f"| {name} | {seeds} | "
+                         + " | ".join(g.cells[m].fmt() for m in METRICS) + f" | {delta} |")
+        lines.append("")
+    lines.append("Accuracy in %, mean ± sample std over seeds. The headline column selects the "
+                 "checkpoint without target labels; the ORACLE column picks the best validation "
+                 "on target labels and is not a fair result.")
+    return "\n".join(lines)

@@ -1,0 +1,176 @@
+"""Hydra entry point: ``python -m da.train`` / ``da-train``.
+
+Seeds, builds the run from config, fits, tests the checkpoint chosen by the label-free
+selection monitor and the last weights, writes ``results.json`` and returns the metric
+a sweeper optimises.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import hydra
+import lightning as L
+import torch
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from da import __version__
+from da.build import build_datamodule, build_family, build_module, check_batch
+from da.callbacks.history import MetricHistory
+from da.config import CONF_DIR
+from da.errors import DAError
+from da.results import RESULTS_FILE, write_json_atomic
+from da.tracking import check_wandb_mode, finish_wandb
+
+log = logging.getLogger("da.train")
+
+
+def _hydra_choices() -> dict[str, Any]:
+    if not HydraConfig.initialized():
+        return {}
+    return {k: v for k, v in HydraConfig.get().runtime.choices.items()
+            if not k.startswith("hydra/")}
+
+
+def _output_dir(cfg: DictConfig) -> Path:
+    if HydraConfig.initialized():
+        return Path(HydraConfig.get().runtime.output_dir)
+    return Path(cfg.paths.output_dir)
+
+
+def validate(cfg: DictConfig) -> None:
+    """Checks that need no data, so a typo fails in seconds rather than after loading."""
+    t = cfg.trainer
+    if t.get("max_steps", -1) is not None and 0 <= t.get("max_steps", -1) < 1:
+        raise DAError(f"trainer.max_steps must be positive, got {t.max_steps}")
+    vci = t.get("val_check_interval")
+    if isinstance(vci, int) and t.get("max_steps", -1) > 0 and vci > t.max_steps:
+        raise DAError(f"trainer.val_check_interval={vci} exceeds trainer.max_steps="
+                      f"{t.max_steps}: no validation would run, so nothing could be selected; "
+                      "lower trainer.val_check_interval")
+    if "acc_oracle" in cfg.selection.monitor and not cfg.selection.get("allow_oracle", False):
+        raise DAError(f"selection.monitor={cfg.selection.monitor} uses target labels; choose a "
+                      "label-free selection (e.g. selection=source_acc)")
+    loggers = cfg.get("logger") or {}
+    if "wandb" in loggers:
+        check_wandb_mode(str(loggers.wandb.get("mode", "offline")))
+
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    """One training run; returns the results dict (also written to ``results.json``)."""
+    start = time.time()
+    validate(cfg)
+    torch.set_num_threads(int(cfg.num_threads))
+    L.seed_everything(int(cfg.seed), workers=True)
+    family = build_family(cfg)
+    module = build_module(cfg, family)
+    dm = build_datamodule(cfg, family)
+    out_dir = _output_dir(cfg)
+
+    history = MetricHistory()
+    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()] + [history]
+    loggers = [instantiate(lg) for lg in (cfg.get("logger") or {}).values()]
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    check_batch(module.terms, cfg.data.batch_size, trainer.world_size)
+
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    choices = _hydra_choices()
+    for lg in trainer.loggers:
+        lg.log_hyperparams({"cfg": resolved, "choices": choices, "task": cfg.task,
+                            "method": cfg.method.name, "seed": cfg.seed})
+
+    trainer.fit(module, datamodule=dm)
+    last = _test(trainer, module, dm, ckpt_path=None)
+    ckpt = next((c for c in trainer.checkpoint_callbacks if c.monitor), None)
+    best_path = ckpt.best_model_path if ckpt else ""
+    selected = _test(trainer, module, dm, ckpt_path=best_path) if best_path else last
+
+    sel = cfg.selection
+    best_score = float(ckpt.best_model_score) if ckpt and ckpt.best_model_score is not None else None
+    best_step = next((r["step"] for r in history.history
+                      if best_score is not None and abs(r.get(sel.monitor, float("nan")) - best_score) < 1e-12),
+                     None)
+    results = {
+        "status": "ok",
+        "task": cfg.task,
+        "dataset": cfg.dataset.name,
+        "source": cfg.source,
+        "target": cfg.target,
+        "method": cfg.method.name,
+        "seed": int(cfg.seed),
+        "target_acc": selected.get("test/target/acc"),
+        "target_f1": selected.get("test/target/f1"),
+        "target_acc_last": last.get("test/target/acc"),
+        "target_acc_oracle": history.best("val/target/acc_oracle"),
+        "source_acc": selected.get("test/source/acc"),
+        "selection": {"name": sel.name, "monitor": sel.monitor, "mode": sel.mode,
+                      "best_score": best_score, "best_step": best_step,
+                      "checkpoint": best_path or None},
+        "steps": int(trainer.global_step),
+        "wall_time_s": round(time.time() - start, 3),
+        "world_size": trainer.world_size,
+        "versions": {"da": __version__, "torch": torch.__version__, "lightning": L.__version__},
+        "history": history.history,
+        "choices": choices,
+        "config": resolved,
+    }
+    if trainer.is_global_zero:
+        write_json_atomic(out_dir / RESULTS_FILE, results)
+        for lg in trainer.loggers:
+            if hasattr(lg, "experiment") and type(lg).__name__ == "WandbLogger":
+                lg.experiment.summary.update({k: v for k, v in results.items()
+                                              if k.startswith(("target_", "source_"))})
+        log.info("target_acc=%.4f (selected by %s) | last=%.4f | oracle=%.4f | %s",
+                 results["target_acc"], sel.monitor, results["target_acc_last"],
+                 results["target_acc_oracle"] or float("nan"), out_dir)
+    return results
+
+
+def _test(trainer: L.Trainer, module, dm, ckpt_path: str | None) -> dict[str, float]:
+    metrics: dict[str, float] = {}
+    for d in trainer.test(module, datamodule=dm, ckpt_path=ckpt_path, verbose=False):
+        metrics.update({k: float(v) for k, v in d.items()})
+    return metrics
+
+
+def optimized_value(cfg: DictConfig, results: dict[str, Any]) -> float | None:
+    """The value a sweeper optimises (label-free by default: the selection score)."""
+    key = cfg.get("optimized_metric")
+    if not key:
+        return None
+    if key in results and isinstance(results[key], int | float):
+        return float(results[key])
+    values = [r[key] for r in results.get("history", []) if key in r]
+    return max(values) if values else None
+
+
+def _is_multirun() -> bool:
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="train")
+def _hydra_main(cfg: DictConfig) -> float | None:
+    try:
+        return optimized_value(cfg, run(cfg))
+    except DAError as e:
+        if _is_multirun():
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    finally:
+        finish_wandb()
+
+
+def main() -> None:
+    _hydra_main()
+
+
+if __name__ == "__main__":
+    main()

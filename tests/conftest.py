@@ -1,0 +1,45 @@
+"""Shared fixtures: compose the real config with tiny settings and temporary paths."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig, open_dict
+
+from da.config import CONF_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("WANDB_SILENT", "true")
+
+
+def compose_cfg(overrides: list[str], output_dir: Path) -> DictConfig:
+    """The real ``train`` config with ``debug=fast`` and paths under ``output_dir``."""
+    with initialize_config_dir(CONF_DIR, version_base="1.3"):
+        cfg = compose("train", overrides=["debug=fast", *overrides])
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(output_dir)
+        cfg.paths.log_dir = str(output_dir)
+    return cfg
+
+
+@pytest.fixture
+def make_cfg(tmp_path):
+    def _make(*overrides: str) -> DictConfig:
+        return compose_cfg(list(overrides), tmp_path)
+
+    return _make
+
+
+def run_cli(args: list[str], cwd: Path | None = None, env: dict | None = None,
+            timeout: int = 300) -> subprocess.CompletedProcess:
+    """``python -m da.train <args>`` in a subprocess, W&B offline, no progress bars."""
+    full_env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true",
+                "PYTHONWARNINGS": "ignore", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "da.train", *args], cwd=cwd or ROOT,
+                          env=full_env, capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,110 @@
+"""The command line: errors, multirun, DDP on CPU, W&B offline, launchers, Optuna."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+FAST = ["debug=fast", "trainer.max_steps=10", "trainer.val_check_interval=5"]
+
+
+def _results(root: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(root.rglob("results.json"))]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["source=clean", "target=clean"], "source and target are both 'clean'"),
+    (["target=mars"], "target='mars' is not a domain of dataset=skdigits; valid domains: clean"),
+    (["trainer.max_steps=5", "trainer.val_check_interval=10"], "exceeds trainer.max_steps"),
+    (["selection.monitor=val/target/acc_oracle"], "uses target labels"),
+    (["logger=wandb", "logger.wandb.mode=online"], "needs a W&B API key"),
+])
+def test_bad_input_is_one_line_error(args, message, tmp_path):
+    proc = run_cli([*FAST, f"paths.log_dir={tmp_path}", *args],
+                   env={"WANDB_API_KEY": "", "NETRC": str(tmp_path / "none"),
+                        "HOME": str(tmp_path)})
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    err_lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
+    assert len(err_lines) == 1 and message in err_lines[0], proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert not list(tmp_path.rglob("results.json"))
+
+
+def test_two_job_multirun_writes_two_results(tmp_path):
+    proc = run_cli(["-m", *FAST, f"paths.log_dir={tmp_path}", "method=source_only,mmd"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = _results(tmp_path)
+    assert sorted(r["method"] for r in results) == ["mmd", "source_only"]
+
+
+def test_ddp_cpu_two_processes_one_results_file(tmp_path):
+    proc = run_cli(["trainer=ddp_cpu", *FAST, "trainer.max_steps=8", "trainer.val_check_interval=4",
+                    "method=dann", f"paths.log_dir={tmp_path}"], timeout=400)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = _results(tmp_path)
+    assert len(results) == 1
+    assert results[0]["world_size"] == 2
+    assert results[0]["steps"] == 8
+
+
+def test_wandb_offline_run_read_back_from_files(tmp_path):
+    proc = run_cli([*FAST, "logger=default", "method=dann", "seed=1", f"paths.log_dir={tmp_path}"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_files = list(tmp_path.rglob("offline-run-*/run-*.wandb"))
+    assert len(run_files) == 1, list(tmp_path.rglob("*"))
+    from wandb.sdk.internal.datastore import DataStore
+    from wandb.proto import wandb_internal_pb2
+
+    ds = DataStore()
+    ds.open_for_scan(str(run_files[0]))
+    config, history_keys, summary, run_info = {}, set(), {}, None
+    while (data := ds.scan_data()) is not None:
+        rec = wandb_internal_pb2.Record()
+        rec.ParseFromString(data)
+        kind = rec.WhichOneof("record_type")
+        if kind == "config":
+            config.update({i.key: json.loads(i.value_json) for i in rec.config.update})
+        elif kind == "history":
+            history_keys.update(i.key for i in rec.history.item)
+        elif kind == "summary":
+            summary.update({i.key: json.loads(i.value_json) for i in rec.summary.update})
+        elif kind == "run":
+            run_info = rec.run
+    assert config["method"] == "dann" and config["seed"] == 1
+    assert config["cfg"]["method"]["name"] == "dann"
+    assert config["choices"]["method"] == "dann"
+    assert {"train/loss", "val/source/acc", "val/target/acc_oracle"} <= history_keys
+    assert "target_acc" in summary
+    assert run_info.group == "skdigits:clean->shifted"
+    assert run_info.job_type == "dann"
+    # CSV got the same metrics: the default logger writes both
+    assert list(tmp_path.rglob("csv/metrics.csv"))
+
+
+def test_submitit_local_launcher(tmp_path):
+    proc = run_cli(["-m", "launcher=local", *FAST, f"paths.log_dir={tmp_path}",
+                    "method=source_only", "seed=0,1"], timeout=400)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert sorted(r["seed"] for r in _results(tmp_path)) == [0, 1]
+    assert list(tmp_path.rglob(".submitit"))
+
+
+def test_optuna_search_returns_label_free_metric(tmp_path):
+    proc = run_cli(["-m", "hparams_search=optuna_source_acc", *FAST, f"paths.log_dir={tmp_path}",
+                    "method=mmd", "hydra.sweeper.n_trials=2",
+                    "hydra.sweeper.sampler.n_startup_trials=2"], timeout=400)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert len(_results(tmp_path)) == 2
+    best = next(tmp_path.rglob("optimization_results.yaml")).read_text()
+    assert "best_value" in best and "method.weight" in best
+
+
+def test_help_lists_group_options():
+    proc = run_cli(["--help"])
+    assert proc.returncode == 0
+    for line in ("method: dann, mmd", "dataset: moons, skdigits", "trainer: cpu, ddp, ddp_cpu, gpu"):
+        assert line in proc.stdout
