@@ -155,14 +155,24 @@ def _is_multirun() -> bool:
     return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
+def user_error(exc: BaseException) -> DAError | None:
+    """The :class:`DAError` behind ``exc`` (Hydra wraps errors raised while instantiating)."""
+    while exc is not None:
+        if isinstance(exc, DAError):
+            return exc
+        exc = exc.__cause__
+    return None
+
+
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="train")
 def _hydra_main(cfg: DictConfig) -> float | None:
     try:
         return optimized_value(cfg, run(cfg))
-    except DAError as e:
-        if _is_multirun():
+    except Exception as e:
+        err = user_error(e)
+        if err is None or _is_multirun():
             raise
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     finally:
         finish_wandb()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
+from tests.wandb_reader import read_run
 
 FAST = ["debug=fast", "trainer.max_steps=10", "trainer.val_check_interval=5"]
 
@@ -56,31 +57,17 @@ def test_wandb_offline_run_read_back_from_files(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     run_files = list(tmp_path.rglob("offline-run-*/run-*.wandb"))
     assert len(run_files) == 1, list(tmp_path.rglob("*"))
-    from wandb.sdk.internal.datastore import DataStore
-    from wandb.proto import wandb_internal_pb2
-
-    ds = DataStore()
-    ds.open_for_scan(str(run_files[0]))
-    config, history_keys, summary, run_info = {}, set(), {}, None
-    while (data := ds.scan_data()) is not None:
-        rec = wandb_internal_pb2.Record()
-        rec.ParseFromString(data)
-        kind = rec.WhichOneof("record_type")
-        if kind == "config":
-            config.update({i.key: json.loads(i.value_json) for i in rec.config.update})
-        elif kind == "history":
-            history_keys.update(i.key for i in rec.history.item)
-        elif kind == "summary":
-            summary.update({i.key: json.loads(i.value_json) for i in rec.summary.update})
-        elif kind == "run":
-            run_info = rec.run
+    run = read_run(run_files[0])
+    config, history_keys, summary, run_info = (run["config"], run["history_keys"], run["summary"],
+                                               run["run"])
     assert config["method"] == "dann" and config["seed"] == 1
     assert config["cfg"]["method"]["name"] == "dann"
     assert config["choices"]["method"] == "dann"
     assert {"train/loss", "val/source/acc", "val/target/acc_oracle"} <= history_keys
     assert "target_acc" in summary
-    assert run_info.group == "skdigits:clean->shifted"
+    assert run_info.run_group == "skdigits:clean->shifted"
     assert run_info.job_type == "dann"
+    assert "method:dann" in run_info.tags and run_info.display_name.startswith("dann|")
     # CSV got the same metrics: the default logger writes both
     assert list(tmp_path.rglob("csv/metrics.csv"))
 

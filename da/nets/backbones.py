@@ -11,6 +11,16 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+from da.errors import DAError
+
+
+def _image_shape(input_shape: Sequence[int], name: str) -> tuple[int, int, int]:
+    if len(input_shape) != 3:
+        raise DAError(f"backbone={name} needs image inputs (C, H, W) but the dataset gives "
+                      f"{tuple(input_shape)}; use backbone=mlp for feature vectors")
+    c, h, w = input_shape
+    return int(c), int(h), int(w)
+
 
 class MLP(nn.Module):
     """Flatten, then ``Linear -> ReLU (-> Dropout)`` per hidden width."""
@@ -38,7 +48,7 @@ class SmallCNN(nn.Module):
     def __init__(self, input_shape: Sequence[int], channels: Sequence[int] = (32, 64),
                  out_features: int = 256, dropout: float = 0.0) -> None:
         super().__init__()
-        c, h, w = input_shape
+        c, h, w = _image_shape(input_shape, "small_cnn")
         blocks: list[nn.Module] = []
         for ch in channels:
             blocks += [nn.Conv2d(c, ch, 3, padding=1), nn.BatchNorm2d(ch), nn.ReLU(inplace=True),
@@ -58,7 +68,9 @@ class LeNet(nn.Module):
 
     def __init__(self, input_shape: Sequence[int] = (1, 28, 28), out_features: int = 500) -> None:
         super().__init__()
-        c, h, w = input_shape
+        c, h, w = _image_shape(input_shape, "lenet")
+        if min(h, w) < 16:
+            raise DAError(f"backbone=lenet needs images of at least 16x16, got {h}x{w}")
         self.conv = nn.Sequential(
             nn.Conv2d(c, 20, 5), nn.MaxPool2d(2), nn.ReLU(inplace=True),
             nn.Conv2d(20, 50, 5), nn.Dropout2d(0.5), nn.MaxPool2d(2), nn.ReLU(inplace=True),
