@@ -53,7 +53,8 @@ def _apply_shift(x: np.ndarray, rng: np.random.Generator, rotate=None, dilate=Fa
     if rotate is not None:
         lo, hi = rotate
         angles = rng.uniform(lo, hi, len(x)) * rng.choice([-1.0, 1.0], len(x))
-        x = np.stack([ndimage.rotate(img, a, reshape=False, order=1) for img, a in zip(x, angles)])
+        x = np.stack([ndimage.rotate(img, a, reshape=False, order=1)
+                      for img, a in zip(x, angles, strict=True)])
     if dilate:
         x = ndimage.grey_dilation(x, size=(1, 2, 2))
     x = background + contrast * x

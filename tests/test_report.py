@@ -1,0 +1,59 @@
+"""da-report: tables per task x method from results.json files, and results.csv."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from da.report.cli import main
+from da.results import write_json_atomic
+
+
+def _fake_run(root, method, seed, acc, oracle, status="ok"):
+    d = root / f"{method}_s{seed}"
+    write_json_atomic(d / "results.json", {
+        "status": status, "task": "toy:a->b", "method": method, "seed": seed,
+        "target_acc": acc, "target_acc_oracle": oracle, "target_acc_last": acc,
+        "source_acc": 0.99, "selection": {"name": "source_acc"},
+    })
+
+
+def test_report_table_and_csv(tmp_path, capsys):
+    for seed, acc in enumerate([0.50, 0.60, 0.70]):
+        _fake_run(tmp_path, "source_only", seed, acc, acc + 0.05)
+    for seed, acc in enumerate([0.80, 0.82, 0.84]):
+        _fake_run(tmp_path, "dann", seed, acc, 0.9)
+    assert main([str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "### toy:a->b" in out
+    assert "| source_only | 3 | 60.0 ± 10.0 | 65.0 ± 10.0 |" in out
+    assert "| dann | 3 | 82.0 ± 2.0 | 90.0 ± 0.0 |" in out
+    assert "+22.0" in out and "ORACLE" in out
+    rows = list(csv.DictReader(open(tmp_path / "results.csv")))
+    assert len(rows) == 6
+    assert {"task", "method", "seed", "target_acc", "target_acc_oracle", "target_acc_last",
+            "source_acc"} <= set(rows[0])
+    assert (tmp_path / "results.md").read_text().startswith("### toy:a->b")
+
+
+def test_report_counts_failed_runs(tmp_path, capsys):
+    _fake_run(tmp_path, "dann", 0, 0.8, 0.9)
+    _fake_run(tmp_path, "dann", 1, None, None, status="failed")
+    assert main([str(tmp_path)]) == 0
+    assert "| dann | 1 (1 failed) | 80.0 ± 0.0" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("content", ["{not json", None])
+def test_report_bad_input_is_one_line_error(tmp_path, capsys, content):
+    if content is not None:
+        (tmp_path / "results.json").write_text(content)
+    assert main([str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err
+    assert not (tmp_path / "results.csv").exists()
+
+
+def test_report_missing_path(tmp_path, capsys):
+    assert main([str(tmp_path / "nope")]) == 2
+    assert "does not exist" in capsys.readouterr().err
