@@ -7,14 +7,16 @@ PY := $(VENV)/bin/python
 SHARED_DATA := $(abspath ../shared/data)
 export DA_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),$(CURDIR)/data)
 export WANDB_SILENT ?= true
+# pip warns about every index location it skips; keep real errors only
+QUIET_PIP := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 DEMO_DIR ?= logs/demo/$(shell date +%Y-%m-%d_%H-%M-%S)
 
 .PHONY: install demo test test-slow lint clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
-	$(PY) -m pip install -q -e ".[dev]"
+	set -o pipefail; $(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1 2>&1 | $(QUIET_PIP)
+	set -o pipefail; $(PY) -m pip install -q -e ".[dev]" 2>&1 | $(QUIET_PIP)
 	@touch $@
 
 install: $(VENV)/.installed

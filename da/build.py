@@ -50,7 +50,8 @@ def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
     terms = build_terms(cfg.method, net.feature_dim, family.num_classes)
     return DAModule(net, terms, optimizer=instantiate(cfg.optim.optimizer),
                     backbone_lr_mult=cfg.optim.backbone_lr_mult,
-                    lr_anneal=cfg.optim.lr_anneal)
+                    lr_anneal=cfg.optim.lr_anneal,
+                    guard_nonfinite=cfg.get("guard_nonfinite", True))
 
 
 def build_datamodule(cfg: DictConfig, family: DomainFamily) -> DADataModule:

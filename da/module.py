@@ -24,6 +24,7 @@ from torch import Tensor, nn
 from torchmetrics import MeanMetric, MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
+from da.errors import TrainingFailed
 from da.losses.base import DALoss, LossInputs
 from da.nets.heads import DANetwork
 from da.schedules import Constant
@@ -69,10 +70,13 @@ class DAModule(L.LightningModule):
         optimizer: a partial optimizer taking parameter groups (Hydra ``_partial_``).
         backbone_lr_mult: learning-rate multiplier of the backbone (0.1 for pretrained).
         lr_anneal: DANN annealing ``lr / (1 + alpha p)^beta`` per step; ``None`` keeps lr fixed.
+        guard_nonfinite: stop with :class:`TrainingFailed` naming the step and the loss term
+            when a loss is NaN or infinite (one host sync per step on GPUs).
     """
 
     def __init__(self, net: DANetwork, terms: dict[str, LossTerm], optimizer: partial,
-                 backbone_lr_mult: float = 1.0, lr_anneal: dict | None = None) -> None:
+                 backbone_lr_mult: float = 1.0, lr_anneal: dict | None = None,
+                 guard_nonfinite: bool = True) -> None:
         super().__init__()
         self.net = net
         self.losses = nn.ModuleDict({k: t.loss for k, t in terms.items()})
@@ -80,6 +84,7 @@ class DAModule(L.LightningModule):
         self.optimizer_factory = optimizer
         self.backbone_lr_mult = backbone_lr_mult
         self.lr_anneal = dict(lr_anneal) if lr_anneal else None
+        self.guard_nonfinite = guard_nonfinite
         self.needs_target = any(getattr(t.loss, "needs_target", True) for t in terms.values())
         k = net.classifier.out_features
         self.train_acc = MulticlassAccuracy(k, average="micro")
@@ -108,15 +113,22 @@ class DAModule(L.LightningModule):
             f_t, logits_t = f_s[:0], logits_s[:0]
         cls_loss = F.cross_entropy(logits_s, y_s)
         total = cls_loss
+        parts = {"cls": cls_loss}
         inputs = LossInputs(f_s, f_t, logits_s, logits_t, y_s, self.progress)
         for name, term in self.terms.items():
             out = term.loss(inputs)
             coeff = term.coefficient(inputs.progress)
             total = total + coeff * out.loss
+            parts[name] = coeff * out.loss
             self.log(f"train/{name}/loss", out.loss.detach())
             self.log(f"train/{name}/coeff", coeff)
             for key, value in out.logs.items():
                 self.log(f"train/{name}/{key}", value)
+        if self.guard_nonfinite and not torch.isfinite(total):
+            bad = [k for k, v in parts.items() if not torch.isfinite(v)] or ["total"]
+            raise TrainingFailed(f"non-finite loss at step {self.global_step} in term(s) "
+                                 f"{', '.join(bad)}; lower optim.optimizer.lr or the term's "
+                                 "weight (the last good checkpoint is kept)")
         self.train_acc(logits_s.detach(), y_s)
         self.log("train/cls_loss", cls_loss.detach())
         self.log("train/loss", total.detach(), prog_bar=True)

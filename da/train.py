@@ -25,7 +25,7 @@ from da import __version__
 from da.build import build_datamodule, build_family, build_module, check_batch
 from da.callbacks.history import MetricHistory
 from da.config import CONF_DIR
-from da.errors import DAError
+from da.errors import DAError, TrainingFailed
 from da.results import RESULTS_FILE, write_json_atomic
 from da.tracking import check_wandb_mode, finish_wandb
 
@@ -164,14 +164,32 @@ def user_error(exc: BaseException) -> DAError | None:
     return None
 
 
+def record_failure(cfg: DictConfig, exc: BaseException) -> Path | None:
+    """Write ``results.json`` with ``status: failed`` and the error, unless one exists already."""
+    path = _output_dir(cfg) / RESULTS_FILE
+    if path.exists():
+        return None
+    message = " ".join(str(user_error(exc) or exc).split()) or type(exc).__name__
+    return write_json_atomic(path, {
+        "status": "failed", "error": f"{type(user_error(exc) or exc).__name__}: {message}",
+        "task": OmegaConf.select(cfg, "task", default=None),
+        "method": OmegaConf.select(cfg, "method.name", default=None),
+        "seed": OmegaConf.select(cfg, "seed", default=None),
+        "choices": _hydra_choices(),
+        "config": OmegaConf.to_container(cfg, resolve=False),
+    })
+
+
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="train")
 def _hydra_main(cfg: DictConfig) -> float | None:
     try:
         return optimized_value(cfg, run(cfg))
     except Exception as e:
         err = user_error(e)
+        if _is_multirun() or isinstance(err, TrainingFailed):
+            record_failure(cfg, e)
         if err is None or _is_multirun():
-            raise
+            raise  # in a sweep the other jobs still run; Hydra reports the failure at the end
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     finally:

@@ -95,3 +95,20 @@ def test_help_lists_group_options():
     assert proc.returncode == 0
     for line in ("method: dann, mmd", "dataset: moons, skdigits", "trainer: cpu, ddp, ddp_cpu, gpu"):
         assert line in proc.stdout
+
+
+def test_nonfinite_loss_stops_with_step_and_term_and_records_failure(tmp_path):
+    proc = run_cli([*FAST, "method=mmd", "method.weight=inf", f"paths.log_dir={tmp_path}"])
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    (line,) = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
+    assert "non-finite loss at step 0 in term(s) mmd" in line
+    (result,) = _results(tmp_path)
+    assert result["status"] == "failed" and "non-finite" in result["error"]
+
+
+def test_failed_job_does_not_stop_the_sweep(tmp_path):
+    proc = run_cli(["-m", *FAST, f"paths.log_dir={tmp_path}", "method=mmd",
+                    "method.weight=inf,1.0"])
+    assert proc.returncode != 0  # Hydra reports the failed job at the end
+    statuses = sorted(r["status"] for r in _results(tmp_path))
+    assert statuses == ["failed", "ok"], statuses
