@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,13 @@ from da.results import RESULTS_FILE, write_json_atomic
 from da.tracking import check_wandb_mode, finish_wandb
 
 log = logging.getLogger("da.train")
+
+# Known, harmless noise from Lightning on small data and recent torch: keep the log readable.
+for _pattern in (".*treespec.*", ".*smaller than the logging interval.*",
+                 ".*does not have many workers.*"):
+    warnings.filterwarnings("ignore", message=_pattern)
+logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(
+    lambda record: "litlogger" not in record.getMessage())
 
 
 def _hydra_choices() -> dict[str, Any]:
@@ -196,7 +204,38 @@ def _hydra_main(cfg: DictConfig) -> float | None:
         finish_wandb()
 
 
+def check_group_choices(argv: list[str], conf_dirs: list[Path]) -> None:
+    """Reject ``group=option`` overrides naming no config file, in one line, before Hydra runs.
+
+    Hydra's own message spans many lines; this one names the valid options. Sweeps
+    (``a,b``) are checked item by item; sweeper syntax such as ``choice(...)`` is left to Hydra.
+    """
+    for i, arg in enumerate(argv):
+        if arg in ("-cd", "--config-dir") and i + 1 < len(argv):
+            conf_dirs.append(Path(argv[i + 1]))
+        elif arg.startswith("--config-dir="):
+            conf_dirs.append(Path(arg.split("=", 1)[1]))
+    for arg in argv:
+        if arg.startswith(("-", "+", "~", "hydra")) or "=" not in arg:
+            continue
+        group, _, value = arg.partition("=")
+        group = group.split("@")[0]
+        dirs = [d / group for d in conf_dirs if (d / group).is_dir()]
+        if not dirs or "(" in value or value in ("null", ""):
+            continue
+        options = sorted({f.stem for d in dirs for f in d.glob("*.yaml")})
+        for choice in value.split(","):
+            if choice not in options:
+                raise DAError(f"{group}={choice} is not an option of group '{group}'; "
+                              f"valid options: {', '.join(options)}")
+
+
 def main() -> None:
+    try:
+        check_group_choices(sys.argv[1:], [Path(CONF_DIR)])
+    except DAError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
     _hydra_main()
 
 

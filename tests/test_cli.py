@@ -19,6 +19,8 @@ def _results(root: Path) -> list[dict]:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["source=clean", "target=clean"], "source and target are both 'clean'"),
+    (["method=dan"], "method=dan is not an option of group 'method'; valid options: dann, mmd"),
+    (["-m", "method=mmd,dan"], "method=dan is not an option"),
     (["target=mars"], "target='mars' is not a domain of dataset=skdigits; valid domains: clean"),
     (["trainer.max_steps=5", "trainer.val_check_interval=10"], "exceeds trainer.max_steps"),
     (["selection.monitor=val/target/acc_oracle"], "uses target labels"),
