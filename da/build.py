@@ -55,4 +55,4 @@ def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
 
 
 def build_datamodule(cfg: DictConfig, family: DomainFamily) -> DADataModule:
-    return DADataModule(family, str(cfg.source), str(cfg.target), **cfg.data)
+    return DADataModule(family, str(cfg.source), str(cfg.target), seed=int(cfg.seed), **cfg.data)

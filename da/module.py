@@ -93,6 +93,7 @@ class DAModule(L.LightningModule):
         self.val_loss = MeanMetric()
         self.test_metrics = nn.ModuleList([_metrics(k, f"test/{d}/") for d in _DOMAINS])
         self.planned_steps = 1
+        self.start_step = 0
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)[1]
@@ -153,6 +154,22 @@ class DAModule(L.LightningModule):
         metrics = self.test_metrics[dataloader_idx]
         metrics.update(self(x), y)
         self.log_dict(metrics, add_dataloader_idx=False)
+
+    def on_train_start(self) -> None:
+        self.start_step = self.global_step  # > 0 when resumed from a checkpoint
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        # dropout draws from the global generators: keep them so a resumed run is exact
+        checkpoint["rng"] = {"torch": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            checkpoint["rng"]["cuda"] = torch.cuda.get_rng_state_all()
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        rng = checkpoint.get("rng") or {}
+        if "torch" in rng:
+            torch.set_rng_state(rng["torch"])
+        if "cuda" in rng and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
 
     def configure_optimizers(self) -> dict:
         self.planned_steps = max(int(self.trainer.estimated_stepping_batches), 1)

@@ -7,6 +7,7 @@ a sweeper optimises.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
@@ -20,6 +21,7 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from hydra.utils import instantiate
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
 from da import __version__
@@ -81,6 +83,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     module = build_module(cfg, family)
     dm = build_datamodule(cfg, family)
     out_dir = _output_dir(cfg)
+    ckpt_path = _resume_checkpoint(cfg, out_dir)
 
     history = MetricHistory()
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()] + [history]
@@ -94,7 +97,10 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         lg.log_hyperparams({"cfg": resolved, "choices": choices, "task": cfg.task,
                             "method": cfg.method.name, "seed": cfg.seed})
 
-    trainer.fit(module, datamodule=dm)
+    try:
+        trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path)
+    except SIGTERMException:
+        return _preempted(cfg, trainer, out_dir, start)
     last = _test(trainer, module, dm, ckpt_path=None)
     ckpt = next((c for c in trainer.checkpoint_callbacks if c.monitor), None)
     best_path = ckpt.best_model_path if ckpt else ""
@@ -122,6 +128,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
                       "best_score": best_score, "best_step": best_step,
                       "checkpoint": best_path or None},
         "steps": int(trainer.global_step),
+        "resumed_from_step": int(module.start_step),
         "wall_time_s": round(time.time() - start, 3),
         "world_size": trainer.world_size,
         "versions": {"da": __version__, "torch": torch.__version__, "lightning": L.__version__},
@@ -141,6 +148,34 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     return results
 
 
+def _resume_checkpoint(cfg: DictConfig, out_dir: Path) -> str | None:
+    """``resume=true`` continues ``<run dir>/checkpoints/last.ckpt``; never overwrite a finished run."""
+    done = out_dir / RESULTS_FILE
+    if done.exists() and json.loads(done.read_text()).get("status") == "ok":
+        raise DAError(f"{out_dir} already holds a finished run ({RESULTS_FILE}); choose another "
+                      "hydra.run.dir (or leave it unset) instead of overwriting it")
+    if not cfg.get("resume"):
+        return None
+    last = out_dir / "checkpoints" / "last.ckpt"
+    if not last.is_file():
+        raise DAError(f"resume=true but {last} does not exist; pass the run directory of the "
+                      "interrupted run as hydra.run.dir=<dir>")
+    log.info("resuming from %s", last)
+    return str(last)
+
+
+def _preempted(cfg: DictConfig, trainer: L.Trainer, out_dir: Path, start: float) -> dict:
+    """SIGTERM (or SLURM's pre-emption signal): checkpoint saved by `Preemption`; exit cleanly."""
+    results = {"status": "preempted", "task": cfg.task, "method": cfg.method.name,
+               "seed": int(cfg.seed), "steps": int(trainer.global_step),
+               "wall_time_s": round(time.time() - start, 3),
+               "resume": f"rerun the same command with hydra.run.dir={out_dir} resume=true"}
+    if trainer.is_global_zero:
+        write_json_atomic(out_dir / RESULTS_FILE, results)
+        log.warning("preempted at step %d; %s", trainer.global_step, results["resume"])
+    return results
+
+
 def _test(trainer: L.Trainer, module, dm, ckpt_path: str | None) -> dict[str, float]:
     metrics: dict[str, float] = {}
     for d in trainer.test(module, datamodule=dm, ckpt_path=ckpt_path, verbose=False):
@@ -151,6 +186,8 @@ def _test(trainer: L.Trainer, module, dm, ckpt_path: str | None) -> dict[str, fl
 def optimized_value(cfg: DictConfig, results: dict[str, Any]) -> float | None:
     """The value a sweeper optimises (label-free by default: the selection score)."""
     key = cfg.get("optimized_metric")
+    if results.get("status") != "ok":
+        return None
     if not key:
         return None
     if key in results and isinstance(results[key], int | float):

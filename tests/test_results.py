@@ -37,7 +37,7 @@ def test_target_labels_never_reach_training(make_cfg):
     cfg = make_cfg()
     dm = build_datamodule(cfg, build_family(cfg))
     dm.setup("fit")
-    batch = next(iter(dm.train_dataloader()))[0]
+    batch = next(iter(dm.train_dataloader()))
     assert len(batch["target"]) == 1  # inputs only: labels were dropped at setup
 
 

@@ -10,26 +10,28 @@ Splits (all fixed by ``split_seed``, independent of the trial seed):
   *oracle* curve (``val/target/acc_oracle``), which is never a selection signal by default;
 * source ``test`` -> source test accuracy.
 
-Training batches are ``{"source": (x, y), "target": (x,)}`` from a ``CombinedLoader`` in
-``max_size_cycle`` mode. ``batch_size`` is global: each of ``world_size`` processes draws
-``batch_size // world_size`` per domain.
+Training batches are ``{"source": (x, y), "target": (x,)}`` from a :class:`StepLoader`:
+each step's batch is a pure function of ``(split_seed + seed, step)``, so a resumed run
+sees the same batches as an uninterrupted one. ``batch_size`` is global: each of
+``world_size`` processes takes its ``batch_size // world_size`` rows of the same global batch.
 """
 
 from __future__ import annotations
 
 import lightning as L
 import torch
-from lightning.pytorch.utilities import CombinedLoader
 from torch.utils.data import DataLoader, TensorDataset
 
 from da.data.base import DomainFamily, Split
+from da.data.loader import DomainStream, StepLoader
 from da.errors import DAError
 
 
 class DADataModule(L.LightningDataModule):
     def __init__(self, family: DomainFamily, source: str, target: str, batch_size: int = 64,
                  eval_batch_size: int = 512, source_val_fraction: float = 0.2,
-                 split_seed: int = 0, num_workers: int = 0, pin_memory: bool = False) -> None:
+                 split_seed: int = 0, num_workers: int = 0, pin_memory: bool = False,
+                 seed: int = 0) -> None:
         super().__init__()
         family.check_task(source, target)
         if batch_size < 1:
@@ -40,6 +42,7 @@ class DADataModule(L.LightningDataModule):
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.source_val_fraction, self.split_seed = source_val_fraction, split_seed
         self.num_workers, self.pin_memory = num_workers, pin_memory
+        self.seed = seed
         self.splits: dict[str, Split] = {}
 
     @property
@@ -83,18 +86,22 @@ class DADataModule(L.LightningDataModule):
                           num_workers=self.num_workers, pin_memory=self.pin_memory,
                           persistent_workers=self.num_workers > 0)
 
-    def train_dataloader(self) -> CombinedLoader:
-        b = self.per_device_batch()
+    def train_dataloader(self) -> StepLoader:
+        self.per_device_batch()
         src = self.splits["source_train"]
         for name, n in (("source training set", len(src)), ("target pool", len(self.target_pool))):
-            if n < b:
-                raise DAError(f"the {name} has {n} samples, fewer than the per-process batch "
-                              f"{b}; lower data.batch_size")
-        loaders = {
-            "source": self._loader(TensorDataset(src.x, src.y), b, True, True),
-            "target": self._loader(TensorDataset(self.target_pool), b, True, True),
+            if n < self.batch_size:
+                raise DAError(f"the {name} has {n} samples, fewer than data.batch_size="
+                              f"{self.batch_size}; lower data.batch_size")
+        streams = {
+            "source": DomainStream((src.x, src.y), self.batch_size, self.seed, salt=0),
+            "target": DomainStream((self.target_pool,), self.batch_size, self.seed, salt=1),
         }
-        return CombinedLoader(loaders, mode="max_size_cycle")
+        trainer = self.trainer
+        start = trainer.global_step if trainer is not None else 0
+        rank = trainer.global_rank if trainer is not None else 0
+        world = trainer.world_size if trainer is not None else 1
+        return StepLoader(streams, start_step=start, rank=rank, world=world)
 
     def _eval(self, names: list[str]) -> list[DataLoader]:
         return [self._loader(TensorDataset(self.splits[n].x, self.splits[n].y),

@@ -1,0 +1,25 @@
+"""Save ``last.ckpt`` when the job is told to stop (SIGTERM), so ``resume=true`` continues it.
+
+Lightning records SIGTERM and, after the current training batch, raises
+``SIGTERMException``; this callback writes the checkpoint when that exception passes
+through, so the saved step is the last completed one. On SLURM, Lightning's own
+environment plugin handles the pre-emption signal (``SIGUSR1`` via ``--signal``) and
+requeues the job.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lightning as L
+from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+
+class Preemption(L.Callback):
+    def __init__(self, dirpath: str, filename: str = "last.ckpt") -> None:
+        self.path = Path(dirpath) / filename
+
+    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule,
+                     exception: BaseException) -> None:
+        if isinstance(exception, SIGTERMException):
+            trainer.save_checkpoint(self.path)
