@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from da.errors import DAError
+
 
 class Constant:
     """``w(p) = value``."""
@@ -35,7 +37,7 @@ class LinearRamp:
 
     def __init__(self, until: float = 0.1) -> None:
         if until <= 0:
-            raise ValueError(f"LinearRamp.until must be > 0, got {until}")
+            raise DAError(f"LinearRamp.until must be > 0, got {until}")
         self.until = until
 
     def __call__(self, progress: float) -> float:

@@ -19,6 +19,7 @@ import hydra
 import lightning as L
 import torch
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
 from hydra.types import RunMode
 from hydra.utils import instantiate
 from lightning.pytorch.utilities.exceptions import SIGTERMException
@@ -58,8 +59,10 @@ def _output_dir(cfg: DictConfig) -> Path:
 def validate(cfg: DictConfig) -> None:
     """Checks that need no data, so a typo fails in seconds rather than after loading."""
     t = cfg.trainer
-    if t.get("max_steps", -1) is not None and 0 <= t.get("max_steps", -1) < 1:
-        raise DAError(f"trainer.max_steps must be positive, got {t.max_steps}")
+    max_steps = t.get("max_steps", -1)
+    if max_steps is not None and (max_steps == 0 or max_steps < -1):
+        raise DAError(f"trainer.max_steps must be positive (or -1 with trainer.max_epochs), "
+                      f"got {max_steps}")
     vci = t.get("val_check_interval")
     if isinstance(vci, int) and t.get("max_steps", -1) > 0 and vci > t.max_steps:
         raise DAError(f"trainer.val_check_interval={vci} exceeds trainer.max_steps="
@@ -68,6 +71,24 @@ def validate(cfg: DictConfig) -> None:
     if "acc_oracle" in cfg.selection.monitor and not cfg.selection.get("allow_oracle", False):
         raise DAError(f"selection.monitor={cfg.selection.monitor} uses target labels; choose a "
                       "label-free selection (e.g. selection=source_acc)")
+    accel, devices = str(t.get("accelerator", "cpu")), t.get("devices", 1)
+    if accel in ("gpu", "cuda"):
+        visible = torch.cuda.device_count()
+        if visible == 0:
+            raise DAError(f"trainer.accelerator={accel} needs a CUDA GPU but none is visible; "
+                          "use trainer=cpu (or trainer=ddp_cpu to test DDP)")
+        if isinstance(devices, int) and devices > visible:
+            raise DAError(f"trainer.devices={devices} but only {visible} GPU(s) are visible; "
+                          f"use trainer.devices={visible} or -1 for all")
+    if isinstance(devices, int) and devices == 0:
+        raise DAError("trainer.devices=0 runs nothing; use 1 or more (or -1 for all GPUs)")
+    if int(cfg.data.batch_size) < 1:
+        raise DAError(f"data.batch_size must be >= 1, got {cfg.data.batch_size}")
+    if isinstance(devices, int) and devices > 1 and int(cfg.data.batch_size) % devices:
+        raise DAError(f"data.batch_size={cfg.data.batch_size} is global and must divide by "
+                      f"trainer.devices={devices}; use a multiple of {devices}")
+    if int(cfg.num_threads) < 1:
+        raise DAError(f"num_threads must be >= 1, got {cfg.num_threads}")
     loggers = cfg.get("logger") or {}
     if "wandb" in loggers:
         check_wandb_mode(str(loggers.wandb.get("mode", "offline")))
@@ -201,11 +222,27 @@ def _is_multirun() -> bool:
 
 
 def user_error(exc: BaseException) -> DAError | None:
-    """The :class:`DAError` behind ``exc`` (Hydra wraps errors raised while instantiating)."""
-    while exc is not None:
-        if isinstance(exc, DAError):
-            return exc
-        exc = exc.__cause__
+    """The :class:`DAError` behind ``exc``, or one made from a config that cannot be built.
+
+    Hydra wraps errors raised while instantiating; a wrapped :class:`DAError` is returned
+    as is, and an unknown ``_target_`` or a bad argument becomes a one-line error naming
+    the config key.
+    """
+    cur: BaseException | None = exc
+    while cur is not None:
+        if isinstance(cur, DAError):
+            return cur
+        cur = cur.__cause__
+    if isinstance(exc, InstantiationException):
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        key = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("full_key:")), "?")
+        what = next((ln for ln in lines if not ln.startswith("full_key:")), "")
+        what = what.replace(", set env var HYDRA_FULL_ERROR=1 to see chained exception.", "")
+        cause = exc.__cause__
+        detail = (f" ({type(cause).__name__}: {' '.join(str(cause).split())})"
+                  if cause is not None else "")
+        return DAError(f"cannot build `{key}` from the config: {what.rstrip(':')}{detail}; "
+                       "check that option's _target_ and arguments")
     return None
 
 

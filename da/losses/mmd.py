@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from da.errors import DAError
 from da.losses.base import DALoss, LossInputs, LossOutput
 
 
@@ -84,7 +85,7 @@ class MMDLoss(DALoss):
                  bandwidths: Sequence[float] | None = None) -> None:
         super().__init__(feature_dim, num_classes)
         if estimator not in self.estimators:
-            raise ValueError(f"unknown MMD estimator {estimator!r}; "
+            raise DAError(f"unknown MMD estimator {estimator!r}; "
                              f"choose one of {sorted(self.estimators)}")
         self.estimator = estimator
         self.kernel_mul = kernel_mul

@@ -3,6 +3,7 @@ import math
 import pytest
 import torch
 
+from da.errors import DAError
 from da.losses.mmd import MMDLoss, gaussian_kernel_bandwidths, mmd2_linear, mmd2_quadratic
 from tests.losses.helpers import make_inputs
 
@@ -74,7 +75,7 @@ def test_linear_and_quadratic_agree_on_average():
 
 
 def test_unknown_estimator_is_rejected():
-    with pytest.raises(ValueError, match="unknown MMD estimator"):
+    with pytest.raises(DAError, match="unknown MMD estimator"):
         MMDLoss(4, 2, estimator="cubic")
 
 

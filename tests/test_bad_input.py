@@ -1,0 +1,53 @@
+"""Bad input fails fast with one line that says what is wrong and how to fix it.
+
+Each case runs the real entry (`run`) in-process; the CLI wrapper that turns these errors
+into `error: ...` and exit code 2 is exercised in tests/test_cli.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from da.train import run, user_error
+
+CASES = {
+    "zero_steps": (["trainer.max_steps=0"], "trainer.max_steps must be positive"),
+    "negative_steps": (["trainer.max_steps=-5"], "trainer.max_steps must be positive"),
+    "gpu_without_gpu": (["trainer=gpu"], "needs a CUDA GPU but none is visible"),
+    "zero_devices": (["trainer.devices=0"], "trainer.devices=0 runs nothing"),
+    "zero_batch": (["data.batch_size=0"], "data.batch_size must be >= 1"),
+    "batch_not_divisible_by_processes": (["trainer=ddp_cpu", "data.batch_size=15"],
+                                         "must divide by trainer.devices=2"),
+    "pairs_loss_batch_of_one": (["method=mmd", "data.batch_size=1"],
+                                "needs at least 2 samples per domain"),
+    "batch_larger_than_data": (["data.batch_size=5000"], "fewer than data.batch_size=5000"),
+    "unknown_schedule": (["method=mmd", "method.schedule._target_=da.schedules.Nope"],
+                         "cannot build `method.schedule`"),
+    "bad_loss_option": (["method=mmd", "method.loss.estimator=cubic"],
+                        "unknown MMD estimator 'cubic'"),
+    "backbone_for_images_on_vectors": (["dataset=moons", "backbone=small_cnn"],
+                                       "backbone=small_cnn needs image inputs"),
+    "zero_threads": (["num_threads=0"], "num_threads must be >= 1"),
+    "bad_val_fraction": (["data.source_val_fraction=1.5"], "source_val_fraction must be in (0, 1)"),
+    "unknown_source_domain": (["source=paper"], "source='paper' is not a domain"),
+    "ramp_of_zero_length": (["method=mmd",
+                             "method.schedule={_target_:da.schedules.LinearRamp,until:0}"],
+                            "LinearRamp.until must be > 0"),
+    "schedule_with_wrong_argument": (["method=mmd",
+                                      "method.schedule._target_=da.schedules.LinearRamp"],
+                                     "unexpected keyword argument 'gamma'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_one_line_error(case, make_cfg, tmp_path):
+    overrides, message = CASES[case]
+    cfg = make_cfg(*overrides)
+    with pytest.raises(Exception) as info:
+        run(cfg)
+    err = user_error(info.value)
+    assert err is not None, f"{case}: not a user error: {info.value!r}"
+    text = str(err)
+    assert message in text and "\n" not in text, text
+    assert not (tmp_path / "results.json").exists()
+    assert not (tmp_path / "checkpoints").exists()  # failed before any training
