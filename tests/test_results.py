@@ -31,6 +31,17 @@ def test_results_json_contents(make_cfg, tmp_path):
     assert len(r["history"]) == 3  # validations at steps 10, 20, 30
 
 
+def test_history_and_oracle_cover_all_validations_when_the_best_is_early(make_cfg, tmp_path):
+    # mode=min on accuracy picks an early checkpoint; testing it must not truncate the
+    # history (loading a checkpoint restores callback state as it was at that step)
+    cfg = make_cfg("method=source_only", "trainer.max_steps=40", "selection.mode=min")
+    r = run(cfg)
+    assert [h["step"] for h in r["history"]] == [10, 20, 30, 40]
+    assert r["selection"]["best_step"] < 40
+    assert r["target_acc_oracle"] == pytest.approx(max(h["val/target/acc_oracle"]
+                                                       for h in r["history"]))
+
+
 def test_target_labels_never_reach_training(make_cfg):
     from da.build import build_datamodule, build_family
 

@@ -19,12 +19,6 @@ class MetricHistory(L.Callback):
                     if k.startswith("val/")})
         self.history.append(row)
 
-    def best(self, key: str, mode: str = "max") -> float | None:
-        values = [r[key] for r in self.history if key in r]
-        if not values:
-            return None
-        return max(values) if mode == "max" else min(values)
-
     def state_dict(self) -> dict:
         return {"history": self.history}
 
