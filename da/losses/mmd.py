@@ -15,6 +15,11 @@ estimated by
 
 Both are unbiased for the same MMD^2 (given the bandwidths), so they agree on average;
 either may be slightly negative on a batch.
+
+Under DDP the statistic is per process by default (each process's half of the global
+batch; gradients are then averaged). ``gather=true`` gathers the features of all
+processes first (differentiably), so the loss equals the one-process value on the whole
+global batch, at the cost of an all-gather per step.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from da.distributed import gather_with_grad
 from da.errors import DAError
 from da.losses.base import DALoss, LossInputs, LossOutput
 
@@ -75,6 +81,7 @@ class MMDLoss(DALoss):
         kernel_mul: ratio between consecutive bandwidths.
         num_kernels: number of Gaussian kernels.
         bandwidths: fixed bandwidths instead of batch-relative ones (mainly for tests).
+        gather: under DDP, compute the statistic on the features of all processes.
     """
 
     min_batch_size = 2
@@ -82,7 +89,7 @@ class MMDLoss(DALoss):
 
     def __init__(self, feature_dim: int, num_classes: int, estimator: str = "quadratic",
                  kernel_mul: float = 2.0, num_kernels: int = 5,
-                 bandwidths: Sequence[float] | None = None) -> None:
+                 bandwidths: Sequence[float] | None = None, gather: bool = False) -> None:
         super().__init__(feature_dim, num_classes)
         if estimator not in self.estimators:
             raise DAError(f"unknown MMD estimator {estimator!r}; "
@@ -91,9 +98,12 @@ class MMDLoss(DALoss):
         self.kernel_mul = kernel_mul
         self.num_kernels = num_kernels
         self.fixed = None if bandwidths is None else tuple(float(b) for b in bandwidths)
+        self.gather = gather
 
     def forward(self, inputs: LossInputs) -> LossOutput:
         x, y = inputs.f_s, inputs.f_t
+        if self.gather:
+            x, y = gather_with_grad(x), gather_with_grad(y)
         if self.fixed is not None:
             bw = torch.tensor(self.fixed, device=x.device, dtype=x.dtype)
         else:
