@@ -51,7 +51,8 @@ def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
     return DAModule(net, terms, optimizer=instantiate(cfg.optim.optimizer),
                     backbone_lr_mult=cfg.optim.backbone_lr_mult,
                     lr_anneal=cfg.optim.lr_anneal,
-                    guard_nonfinite=cfg.get("guard_nonfinite", True))
+                    guard_nonfinite=cfg.get("guard_nonfinite", True),
+                    validators=tuple(cfg.get("validators", ())))
 
 
 def build_datamodule(cfg: DictConfig, family: DomainFamily) -> DADataModule:

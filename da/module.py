@@ -28,6 +28,7 @@ from da.errors import TrainingFailed
 from da.losses.base import DALoss, LossInputs
 from da.nets.heads import DANetwork
 from da.schedules import Constant
+from da.selection import validators as V
 
 _DOMAINS = ("source", "target")
 
@@ -72,11 +73,15 @@ class DAModule(L.LightningModule):
         lr_anneal: DANN annealing ``lr / (1 + alpha p)^beta`` per step; ``None`` keeps lr fixed.
         guard_nonfinite: stop with :class:`TrainingFailed` naming the step and the loss term
             when a loss is NaN or infinite (one host sync per step on GPUs).
+        validators: label-free scores logged as ``val/select/<name>`` at every validation
+            (see :mod:`da.selection.validators`).
     """
 
     def __init__(self, net: DANetwork, terms: dict[str, LossTerm], optimizer: partial,
                  backbone_lr_mult: float = 1.0, lr_anneal: dict | None = None,
-                 guard_nonfinite: bool = True) -> None:
+                 guard_nonfinite: bool = True,
+                 validators: tuple[str, ...] = ("entropy", "info_max", "bnm", "snd", "dev")
+                 ) -> None:
         super().__init__()
         self.net = net
         self.losses = nn.ModuleDict({k: t.loss for k, t in terms.items()})
@@ -85,6 +90,14 @@ class DAModule(L.LightningModule):
         self.backbone_lr_mult = backbone_lr_mult
         self.lr_anneal = dict(lr_anneal) if lr_anneal else None
         self.guard_nonfinite = guard_nonfinite
+        unknown = set(validators) - {"entropy", "info_max", "bnm", "snd", "dev"}
+        if unknown:
+            from da.errors import DAError
+
+            raise DAError(f"unknown validator(s) {sorted(unknown)}; choose from entropy, "
+                          "info_max, bnm, snd, dev")
+        self.validators = tuple(validators)
+        self._val_cache: dict[str, list[Tensor]] = {}
         self.needs_target = any(getattr(t.loss, "needs_target", True) for t in terms.values())
         k = net.classifier.out_features
         self.train_acc = MulticlassAccuracy(k, average="micro")
@@ -137,16 +150,44 @@ class DAModule(L.LightningModule):
         self.log("train/progress", self.progress)
         return total
 
-    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int,
+    def validation_step(self, batch: list[Tensor], batch_idx: int,
                         dataloader_idx: int = 0) -> None:
-        x, y = batch
-        logits = self(x)
+        f, logits = self.net(batch[0])
+        if dataloader_idx == 2:  # unlabelled target pool: label-free validators only
+            self._cache("tgt_f", f)
+            self._cache("tgt_p", logits.float().softmax(-1))
+            return
+        y = batch[1]
         metrics = self.val_metrics[dataloader_idx]
         metrics.update(logits, y)
         self.log_dict(metrics, add_dataloader_idx=False, prog_bar=dataloader_idx == 0)
         if dataloader_idx == 0:
-            self.val_loss.update(F.cross_entropy(logits, y, reduction="none"))
+            losses = F.cross_entropy(logits, y, reduction="none")
+            self.val_loss.update(losses)
             self.log("val/source/loss", self.val_loss, add_dataloader_idx=False)
+            self._cache("src_f", f)
+            self._cache("src_loss", losses)
+
+    def _cache(self, key: str, value: Tensor) -> None:
+        if self.validators:
+            self._val_cache.setdefault(key, []).append(value.detach())
+
+    def on_validation_epoch_end(self) -> None:
+        cache, self._val_cache = self._val_cache, {}
+        if not self.validators or "tgt_p" not in cache:
+            return
+        # every process scores the same gathered data, so the logged values agree
+        data = {k: self.all_gather(torch.cat(v)).reshape(-1, *torch.cat(v).shape[1:]).cpu()
+                for k, v in cache.items()}
+        scores = {
+            "entropy": lambda: V.entropy(data["tgt_p"]),
+            "info_max": lambda: V.info_max(data["tgt_p"]),
+            "bnm": lambda: V.bnm(data["tgt_p"]),
+            "snd": lambda: V.snd(data["tgt_f"]),
+            "dev": lambda: V.dev(data["src_f"], data["src_loss"], data["tgt_f"]),
+        }
+        for name in self.validators:
+            self.log(f"val/select/{name}", scores[name]())
 
     def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int,
                   dataloader_idx: int = 0) -> None:

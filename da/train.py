@@ -31,6 +31,7 @@ from da.callbacks.history import MetricHistory
 from da.config import CONF_DIR
 from da.errors import DAError, TrainingFailed
 from da.results import RESULTS_FILE, write_json_atomic
+from da.selection.validators import analyse as analyse_validators
 from da.tracking import check_wandb_mode, finish_wandb
 
 log = logging.getLogger("da.train")
@@ -157,6 +158,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "wall_time_s": round(time.time() - start, 3),
         "world_size": trainer.world_size,
         "versions": {"da": __version__, "torch": torch.__version__, "lightning": L.__version__},
+        "validators": analyse_validators(fit_history),
         "history": fit_history,
         "choices": choices,
         "config": resolved,

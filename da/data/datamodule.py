@@ -5,7 +5,8 @@ Splits (all fixed by ``split_seed``, independent of the trial seed):
 * source ``train`` -> training set and a held-out *source validation* set
   (``source_val_fraction``), the label-free selection signal;
 * target ``train`` -> the unlabelled pool: its labels are dropped here, before any
-  loader exists, so no training code can see them;
+  loader exists, so no training code can see them; the pool is also the third
+  validation loader, scored by the label-free validators;
 * target ``test`` -> the labelled test split, also used at validation time for the
   *oracle* curve (``val/target/acc_oracle``), which is never a selection signal by default;
 * source ``test`` -> source test accuracy.
@@ -108,7 +109,10 @@ class DADataModule(L.LightningDataModule):
                              self.eval_batch_size, False, False) for n in names]
 
     def val_dataloader(self) -> list[DataLoader]:
-        return self._eval(["source_val", "target_test"])
+        """Source validation, target test (oracle curve only), and the unlabelled target
+        pool (inputs only) for the label-free validators."""
+        pool = self._loader(TensorDataset(self.target_pool), self.eval_batch_size, False, False)
+        return [*self._eval(["source_val", "target_test"]), pool]
 
     def test_dataloader(self) -> list[DataLoader]:
         return self._eval(["source_test", "target_test"])

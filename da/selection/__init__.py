@@ -1,0 +1,1 @@
+"""Label-free model selection: validators scored at every validation."""
