@@ -8,7 +8,7 @@ from pathlib import Path
 
 from da.errors import DAError
 from da.report.collect import collect_runs, write_csv
-from da.report.tables import markdown_tables, summarise
+from da.report.tables import markdown_tables, selection_tables, summarise
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,6 +16,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", help="run or sweep directories (searched recursively)")
     p.add_argument("--out", help="folder for results.csv and results.md (default: first path)")
     p.add_argument("--baseline", default="source_only", help="method the Δ column compares to")
+    p.add_argument("--selection", action="store_true",
+                   help="add per-validator tables: selected target accuracy vs the oracle")
     return p
 
 
@@ -30,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         if out.is_file():
             out = out.parent
         text = markdown_tables(summarise(rows), baseline=args.baseline)
+        if args.selection:
+            text += "\n\n" + selection_tables(rows)
         write_csv(rows, out / "results.csv")
         (out / "results.md").write_text(text + "\n")
     except DAError as e:

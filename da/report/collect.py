@@ -38,6 +38,7 @@ def _row(r: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     row["selection"] = sel.get("name") if isinstance(sel, dict) else sel
     row["status"] = r.get("status", "ok")
     row["run_dir"] = str(run_dir)
+    row["validators"] = r.get("validators") or {}
     return row
 
 

@@ -83,3 +83,42 @@ def markdown_tables(groups: dict[str, dict[str, Group]], baseline: str = "source
                  "checkpoint without target labels; the ORACLE column picks the best validation "
                  "on target labels and is not a fair result.")
     return "\n".join(lines)
+
+
+def selection_tables(rows: list[dict[str, Any]]) -> str:
+    """Per task x method: each validator's selected target accuracy vs the oracle.
+
+    A validator's "selected" accuracy is the target accuracy at the validation step it
+    scores best (``results.json["validators"]``); Spearman's rho is between its score and
+    target accuracy over the validations of a run, averaged over runs.
+    """
+    groups: dict[tuple[str, str], dict[str, dict[str, list[float]]]] = defaultdict(dict)
+    oracle: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for r in rows:
+        if r.get("status", "ok") != "ok" or not r.get("validators"):
+            continue
+        key = (str(r["task"]), str(r["method"]))
+        if r.get("target_acc_oracle") is not None:
+            oracle[key].append(float(r["target_acc_oracle"]))
+        for name, v in r["validators"].items():
+            cell = groups[key].setdefault(name, {"acc": [], "rho": []})
+            cell["acc"].append(float(v["target_acc"]))
+            if v.get("spearman") is not None:
+                cell["rho"].append(float(v["spearman"]))
+    if not groups:
+        return ""
+    lines = []
+    for key in sorted(groups):
+        lines += [f"### selection: {key[0]} / {key[1]}", "",
+                  "| validator | selected target acc | gap to ORACLE | Spearman ρ (score vs target acc) |",
+                  "|---|---|---|---|"]
+        best = Cell(oracle[key]).mean
+        for name, cell in sorted(groups[key].items(),
+                                 key=lambda kv: -statistics.fmean(kv[1]["acc"])):
+            acc = Cell(cell["acc"])
+            gap = "-" if best is None else f"{(acc.mean - best) * 100:+.1f}"
+            rho = f"{statistics.fmean(cell['rho']):+.2f}" if cell["rho"] else "-"
+            lines.append(f"| {name} | {acc.fmt()} | {gap} | {rho} |")
+        lines.append(f"| **ORACLE** (target labels) | {Cell(oracle[key]).fmt()} | 0.0 | - |")
+        lines.append("")
+    return "\n".join(lines)
