@@ -34,3 +34,37 @@ def write_json_atomic(path: str | os.PathLike, data: dict[str, Any]) -> Path:
 def read_results(path: str | os.PathLike) -> dict[str, Any]:
     with open(path) as f:
         return json.load(f)
+
+
+# keys that name where a run writes or how it is shown, not what it computes
+_HASH_EXCLUDE = ("paths", "force", "resume", "tags")
+
+
+def config_hash(cfg) -> str:
+    """A stable id of what a run computes: the *unresolved* config (so output paths and
+    time stamps do not enter), without paths and run-control keys."""
+    import hashlib
+
+    from omegaconf import OmegaConf
+
+    data = OmegaConf.to_container(cfg, resolve=False)
+    for key in _HASH_EXCLUDE:
+        data.pop(key, None)
+    data.get("trainer", {}).pop("enable_progress_bar", None)
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def find_completed(root: str | os.PathLike, digest: str) -> Path | None:
+    """A ``results.json`` under ``root`` with status ok and this config hash, if any."""
+    root = Path(root)
+    if not root.is_dir():
+        return None
+    for path in root.rglob(RESULTS_FILE):
+        try:
+            r = read_results(path)
+        except (OSError, json.JSONDecodeError):
+            continue
+        if r.get("status") == "ok" and r.get("config_hash") == digest:
+            return path
+    return None

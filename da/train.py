@@ -30,7 +30,7 @@ from da.build import build_datamodule, build_family, build_module, check_batch
 from da.callbacks.history import MetricHistory
 from da.config import CONF_DIR
 from da.errors import DAError, TrainingFailed
-from da.results import RESULTS_FILE, write_json_atomic
+from da.results import RESULTS_FILE, config_hash, find_completed, read_results, write_json_atomic
 from da.selection.validators import analyse as analyse_validators
 from da.tracking import check_wandb_mode, finish_wandb
 
@@ -139,6 +139,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 
     results = {
         "status": "ok",
+        "config_hash": config_hash(cfg),
         "task": cfg.task,
         "dataset": cfg.dataset.name,
         "source": cfg.source,
@@ -270,6 +271,12 @@ def record_failure(cfg: DictConfig, exc: BaseException) -> Path | None:
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="train")
 def _hydra_main(cfg: DictConfig) -> float | None:
+    if _is_multirun() and not cfg.get("force", False):
+        done = find_completed(cfg.paths.log_dir, config_hash(cfg))
+        if done is not None:  # re-running a sweep only runs what has not completed
+            log.info("skipping: the same config already completed in %s (force=true reruns)",
+                     done.parent)
+            return optimized_value(cfg, read_results(done))
     try:
         return optimized_value(cfg, run(cfg))
     except Exception as e:

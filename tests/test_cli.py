@@ -126,9 +126,17 @@ def test_nonfinite_loss_stops_with_step_and_term_and_records_failure(tmp_path):
     assert result["status"] == "failed" and "non-finite" in result["error"]
 
 
-def test_failed_job_does_not_stop_the_sweep(tmp_path):
-    proc = run_cli(["-m", *FAST, f"paths.log_dir={tmp_path}", "method=mmd",
-                    "method.weight=inf,1.0"])
+def test_failed_job_does_not_stop_the_sweep_and_a_rerun_runs_only_it(tmp_path):
+    sweep = ["-m", *FAST, f"paths.log_dir={tmp_path}", "method=mmd", "method.weight=inf,1.0"]
+    proc = run_cli(sweep)
     assert proc.returncode != 0  # Hydra reports the failed job at the end
     statuses = sorted(r["status"] for r in _results(tmp_path))
     assert statuses == ["failed", "ok"], statuses
+    again = run_cli(sweep)  # the same command: the completed job is skipped
+    assert again.returncode != 0
+    assert (again.stdout + again.stderr).count("skipping: the same config already completed") == 1
+    statuses = sorted(r["status"] for r in _results(tmp_path))
+    assert statuses == ["failed", "failed", "ok"], statuses  # only the failed job ran again
+    forced = run_cli([*sweep[:1], "force=true", *sweep[1:]])
+    assert "skipping" not in forced.stdout + forced.stderr
+    assert len(_results(tmp_path)) == 5
