@@ -126,6 +126,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     # Read everything fit produced before testing: loading the best checkpoint for the
     # test restores the callbacks' state as it was at that step.
     fit_history = list(history.history)
+    diagnostics = next((dict(c.results) for c in callbacks if hasattr(c, "results")), {})
     ckpt = next((c for c in trainer.checkpoint_callbacks if c.monitor), None)
     best_path = ckpt.best_model_path if ckpt else ""
     best_score = (float(ckpt.best_model_score)
@@ -135,6 +136,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
                       if best_score is not None and r.get(sel.monitor) == best_score), None)
     last = _test(trainer, module, dm, ckpt_path=None)
     selected = _test(trainer, module, dm, ckpt_path=best_path) if best_path else last
+    per_class = _per_class(module, dm)  # the selected checkpoint's weights are loaded now
     oracle = [r["val/target/acc_oracle"] for r in fit_history if "val/target/acc_oracle" in r]
 
     results = {
@@ -160,6 +162,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "world_size": trainer.world_size,
         "versions": {"da": __version__, "torch": torch.__version__, "lightning": L.__version__},
         "validators": analyse_validators(fit_history),
+        "diagnostics": diagnostics,
+        "target_per_class_acc": per_class["per_class_acc"],
+        "target_confusion": per_class["confusion"],
         "history": fit_history,
         "choices": choices,
         "config": resolved,
@@ -202,6 +207,22 @@ def _preempted(cfg: DictConfig, trainer: L.Trainer, out_dir: Path, start: float)
         write_json_atomic(out_dir / RESULTS_FILE, results)
         log.warning("preempted at step %d; %s", trainer.global_step, results["resume"])
     return results
+
+
+@torch.no_grad()
+def _per_class(module, dm) -> dict[str, list]:
+    """Per-class accuracy and confusion matrix (rows: true class) on the target test split."""
+    from sklearn.metrics import confusion_matrix
+
+    split = dm.splits["target_test"]
+    module.eval()
+    preds = torch.cat([module(x.to(module.device)).argmax(-1).cpu()
+                       for x in split.x.split(512)])
+    k = dm.num_classes
+    cm = confusion_matrix(split.y.numpy(), preds.numpy(), labels=list(range(k)))
+    support = cm.sum(1)
+    acc = [float(cm[i, i] / support[i]) if support[i] else None for i in range(k)]
+    return {"per_class_acc": acc, "confusion": cm.tolist()}
 
 
 def _test(trainer: L.Trainer, module, dm, ckpt_path: str | None) -> dict[str, float]:
