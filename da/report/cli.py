@@ -1,4 +1,9 @@
-"""``da-report RUN_OR_SWEEP_DIR [...]``: Markdown tables and a per-run CSV."""
+"""``da-report RUN_OR_SWEEP_DIR [...]``: compare runs in tables, plots and one HTML page.
+
+Writes into ``--out`` (default: the first path): ``results.csv`` (one row per run),
+``results.md``, ``results.tex``, ``figures/*.png`` and ``report.html`` (self-contained);
+prints the Markdown tables.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,10 @@ import sys
 from pathlib import Path
 
 from da.errors import DAError
+from da.report import figures
 from da.report.collect import collect_runs, write_csv
-from da.report.tables import markdown_tables, selection_tables, summarise
+from da.report.html import html_page, latex_table
+from da.report.tables import markdown_tables, negative_transfer, selection_tables, summarise
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", help="run or sweep directories (searched recursively)")
     p.add_argument("--out", help="folder for results.csv and results.md (default: first path)")
     p.add_argument("--baseline", default="source_only", help="method the Δ column compares to")
+    p.add_argument("--no-html", action="store_true", help="skip the figures and report.html")
     p.add_argument("--selection", action="store_true",
                    help="add per-validator tables: selected target accuracy vs the oracle")
     return p
@@ -31,16 +39,29 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out or args.paths[0])
         if out.is_file():
             out = out.parent
-        text = markdown_tables(summarise(rows), baseline=args.baseline)
+        groups = summarise(rows)
+        text = markdown_tables(groups, baseline=args.baseline)
         if args.selection:
             text += "\n\n" + selection_tables(rows)
         write_csv(rows, out / "results.csv")
         (out / "results.md").write_text(text + "\n")
+        (out / "results.tex").write_text(latex_table(groups) + "\n")
+        if not args.no_html:
+            fig_dir = out / "figures"
+            fig_dir.mkdir(parents=True, exist_ok=True)
+            ok = [r for r in rows if r.get("status", "ok") == "ok"]
+            figs = [figures.accuracy_bars(groups, fig_dir / "accuracy.png"),
+                    figures.learning_curves(ok, fig_dir / "learning_curves.png"),
+                    figures.validator_scatter(ok, fig_dir / "validators_vs_oracle.png")]
+            page = html_page(groups, rows, figs, negative_transfer(groups, args.baseline))
+            (out / "report.html").write_text(page)
     except DAError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(text)
-    print(f"\n{len(rows)} runs; wrote {out / 'results.csv'} and {out / 'results.md'}")
+    failed = sum(r.get("status", "ok") != "ok" for r in rows)
+    print(f"\n{len(rows)} runs ({failed} failed); wrote results.csv, results.md, results.tex"
+          + ("" if args.no_html else ", figures/ and report.html") + f" in {out}")
     return 0
 
 

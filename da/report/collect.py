@@ -39,6 +39,7 @@ def _row(r: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     row["status"] = r.get("status", "ok")
     row["run_dir"] = str(run_dir)
     row["validators"] = r.get("validators") or {}
+    row["history"] = r.get("history") or []
     return row
 
 

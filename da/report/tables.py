@@ -58,6 +58,20 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Group]]:
     return dict(out)
 
 
+def negative_transfer(groups: dict[str, dict[str, Group]],
+                      baseline: str = "source_only") -> dict[tuple[str, str], str]:
+    """Methods whose mean label-free target accuracy is below the baseline's on the same task."""
+    flags = {}
+    for task, methods in groups.items():
+        base = methods.get(baseline)
+        b = base.cells["target_acc"].mean if base else None
+        for name, g in methods.items():
+            m = g.cells["target_acc"].mean
+            if name != baseline and b is not None and m is not None and m < b:
+                flags[(task, name)] = f"NEGATIVE TRANSFER ({(m - b) * 100:+.1f} vs {baseline})"
+    return flags
+
+
 def markdown_tables(groups: dict[str, dict[str, Group]], baseline: str = "source_only") -> str:
     """A Markdown table per task: methods as rows, mean ± std (%) over seeds as columns."""
     lines = []
@@ -75,6 +89,8 @@ def markdown_tables(groups: dict[str, dict[str, Group]], baseline: str = "source
             mean = g.cells["target_acc"].mean
             delta = ("-" if base_mean is None or mean is None or name == baseline
                      else f"{(mean - base_mean) * 100:+.1f}")
+            if base_mean is not None and mean is not None and mean < base_mean:
+                delta += " NEGATIVE TRANSFER"
             seeds = str(len(g.seeds)) + (f" ({g.failed} failed)" if g.failed else "")
             lines.append(f"| {name} | {seeds} | "
                          + " | ".join(g.cells[m].fmt() for m in METRICS) + f" | {delta} |")
