@@ -113,7 +113,7 @@ def test_optuna_search_returns_label_free_metric(tmp_path):
 def test_help_lists_group_options():
     proc = run_cli(["--help"])
     assert proc.returncode == 0
-    for line in ("method: dann, mmd", "dataset: moons, skdigits", "trainer: cpu, ddp, ddp_cpu, gpu"):
+    for line in ("method: dann, mmd", "dataset: digits, files, moons, office_caltech_surf, skdigits", "trainer: cpu, ddp, ddp_cpu, gpu"):
         assert line in proc.stdout
 
 

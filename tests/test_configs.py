@@ -24,9 +24,19 @@ def _options() -> list[tuple[str, str]]:
     return out
 
 
+def _inputs(group: str, option: str, tmp_path: Path) -> list[str]:
+    """Overrides an option cannot build without (dataset=files needs the user's files)."""
+    if (group, option) != ("dataset", "files"):
+        return []
+    import numpy as np
+
+    np.savez(tmp_path / "d.npz", x=np.zeros((4, 3), np.float32), y=np.arange(4) % 2)
+    return [f"dataset.source_path={tmp_path / 'd.npz'}", f"dataset.target_path={tmp_path / 'd.npz'}"]
+
+
 @pytest.mark.parametrize(("group", "option"), _options(), ids=lambda v: str(v))
 def test_option_composes_and_instantiates(group, option, tmp_path):
-    cfg = compose_cfg([f"{group}={option}"], tmp_path)
+    cfg = compose_cfg([f"{group}={option}", *_inputs(group, option, tmp_path)], tmp_path)
     assert cfg is not None
     if group in HYDRA_SIDE:
         return

@@ -1,0 +1,174 @@
+"""Digits family: every published file layout on tiny generated fixtures, and its errors."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import struct
+
+import h5py
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from scipy.io import savemat
+
+from da.data import digits
+from da.data.digits import Digits, to_tensor
+from da.errors import DAError
+
+RNG = np.random.default_rng(0)
+
+
+def write_idx(path, arr: np.ndarray) -> None:
+    head = bytes([0, 0, 0x08, arr.ndim]) + struct.pack(f">{arr.ndim}i", *arr.shape)
+    data = head + arr.astype(np.uint8).tobytes()
+    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+
+
+def make_mnist(root, n=5, gz=True):
+    d = root / "mnist"
+    d.mkdir(parents=True, exist_ok=True)
+    x = RNG.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    y = np.arange(n) % 10
+    sfx = ".gz" if gz else ""
+    for s in ("train", "t10k"):
+        write_idx(d / f"{s}-images-idx3-ubyte{sfx}", x)
+        write_idx(d / f"{s}-labels-idx1-ubyte{sfx}", y)
+    return x, y
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_mnist_idx(tmp_path, gz):
+    x, y = make_mnist(tmp_path, gz=gz)
+    fam = Digits(root=str(tmp_path), source="mnist", target="usps")
+    assert fam.input_shape == (1, 28, 28)
+    s = fam.load("mnist", "test")
+    assert s.x.shape == (5, 1, 28, 28) and s.x.dtype == torch.float32
+    assert torch.allclose(s.x[:, 0], torch.from_numpy(x / 255.0 * 2 - 1).float(), atol=1e-6)
+    assert s.y.tolist() == y.tolist() and s.y.dtype == torch.int64
+    assert fam.load("mnist", "test") is s  # cached
+
+
+def test_usps_h5_resized_to_28(tmp_path):
+    (tmp_path / "usps").mkdir()
+    x = RNG.random((6, 256), dtype=np.float32)
+    with h5py.File(tmp_path / "usps" / "usps.h5", "w") as f:
+        for s in ("train", "test"):
+            f[f"{s}/data"], f[f"{s}/target"] = x, np.arange(6, dtype=np.int32)
+    s = Digits(root=str(tmp_path)).load("usps", "train")
+    assert s.x.shape == (6, 1, 28, 28) and s.y.tolist() == list(range(6))
+    assert s.x.min() >= -1 and s.x.max() <= 1
+    same = Digits(root=str(tmp_path), image_size=16).load("usps", "test")
+    assert torch.allclose(same.x.flatten(1), torch.from_numpy(x * 2 - 1), atol=1e-6)
+
+
+def test_usps_esl_text(tmp_path):
+    (tmp_path / "usps").mkdir()
+    pix = RNG.uniform(-1, 1, (4, 256))
+    rows = np.column_stack([np.array([3, 1, 4, 1]), pix])
+    text = "\n".join(" ".join(f"{v:.4f}" for v in r) for r in rows)
+    (tmp_path / "usps" / "zip.train.gz").write_bytes(gzip.compress(text.encode()))
+    (tmp_path / "usps" / "zip.test").write_text(text)
+    fam = Digits(root=str(tmp_path), image_size=16)
+    for split in ("train", "test"):
+        s = fam.load("usps", split)
+        assert s.y.tolist() == [3, 1, 4, 1]
+        # [-1, 1] -> [0, 1] -> normalised back to [-1, 1]
+        assert torch.allclose(s.x.flatten(1), torch.tensor(pix, dtype=torch.float32), atol=1e-3)
+
+
+def test_mnist_m_npz_and_png_folder(tmp_path):
+    d = tmp_path / "mnist_m"
+    d.mkdir()
+    x = RNG.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+    np.savez(d / "mnist_m_train.npz", x=x, y=np.array([7, 2, 1], np.uint8))
+    (d / "mnist_m_test").mkdir()
+    names = [f"{i:08d}.png" for i in range(3)]
+    for n, img in zip(names, x, strict=True):
+        Image.fromarray(img).save(d / "mnist_m_test" / n)
+    (d / "mnist_m_test_labels.txt").write_text("".join(f"{n} {k}\n" for n, k in
+                                                       zip(names, [5, 0, 4], strict=True)))
+    fam = Digits(root=str(tmp_path), source="mnist", target="mnist_m")
+    assert fam.input_shape == (3, 32, 32)
+    tr, te = fam.load("mnist_m", "train"), fam.load("mnist_m", "test")
+    assert tr.y.tolist() == [7, 2, 1] and te.y.tolist() == [5, 0, 4]
+    assert torch.equal(tr.x, te.x)  # PNG is lossless
+    expect = torch.from_numpy(x).permute(0, 3, 1, 2).float() / 255 * 2 - 1
+    assert torch.allclose(tr.x, expect, atol=1e-6)
+
+
+def test_svhn_mat_label_10_is_0(tmp_path):
+    (tmp_path / "svhn").mkdir()
+    x = RNG.integers(0, 256, (32, 32, 3, 4), dtype=np.uint8)
+    for s in ("train", "test"):
+        savemat(tmp_path / "svhn" / f"{s}_32x32.mat", {"X": x, "y": np.array([[10], [1], [9], [10]])})
+    fam = Digits(root=str(tmp_path), source="svhn", target="mnist")
+    s = fam.load("svhn", "train")
+    assert s.y.tolist() == [0, 1, 9, 0] and s.x.shape == (4, 3, 32, 32)
+    assert torch.allclose(s.x[1], torch.from_numpy(x[..., 1]).permute(2, 0, 1).float() / 255 * 2 - 1)
+
+
+def test_channel_conversion():
+    red = np.zeros((1, 4, 4, 3), np.uint8)
+    red[..., 0] = 255
+    grey = to_tensor(red, 4, 1)
+    assert grey.shape == (1, 1, 4, 4) and torch.allclose(grey, torch.full_like(grey, 2 * 0.299 - 1))
+    rgb = to_tensor(np.full((1, 4, 4, 1), 0.25, np.float32), 8, 3)
+    assert rgb.shape == (1, 3, 8, 8) and torch.allclose(rgb, torch.full_like(rgb, -0.5))
+
+
+def test_missing_data_is_one_line_error(tmp_path):
+    fam = Digits(root=str(tmp_path / "nowhere"))
+    with pytest.raises(DAError) as e:
+        fam.load("mnist", "train")
+    msg = str(e.value)
+    assert "\n" not in msg and str(tmp_path / "nowhere") in msg
+    assert "idx3-ubyte" in msg and "DA_DATA_DIR" in msg and "download=true" in msg
+    with pytest.raises(DAError) as e:
+        fam.load("mnist_m", "test")
+    assert "download" not in str(e.value) and "mnist_m_{train,train20k,test}.npz" in str(e.value)
+
+
+def test_mnist_m_download_is_refused(tmp_path):
+    with pytest.raises(DAError, match="no public direct download"):
+        Digits(root=str(tmp_path), download=True).load("mnist_m", "train")
+
+
+def test_truncated_idx_is_one_line_error(tmp_path):
+    make_mnist(tmp_path)
+    p = tmp_path / "mnist" / "train-images-idx3-ubyte.gz"
+    p.write_bytes(gzip.compress(gzip.decompress(p.read_bytes())[:-10]))
+    with pytest.raises(DAError, match="truncated"):
+        Digits(root=str(tmp_path)).load("mnist", "train")
+
+
+def test_download_true_fetches_mnist(tmp_path, http_server, monkeypatch):
+    url, srv = http_server
+    make_mnist(srv.root / "pub")
+    table = []
+    for s in ("train", "t10k"):
+        for kind in ("images-idx3", "labels-idx1"):
+            name = f"{s}-{kind}-ubyte.gz"
+            digest = hashlib.sha256((srv.root / "pub" / "mnist" / name).read_bytes()).hexdigest()
+            # first mirror is dead: the second must be used
+            table.append((name, (url + "dead/", url + "pub/mnist/"), "sha256", digest))
+    monkeypatch.setitem(digits._DOWNLOADS, "mnist", table)
+    root = tmp_path / "data"
+    s = Digits(root=str(root), download=True).load("mnist", "train")
+    assert len(s) == 5 and (root / "mnist" / "t10k-images-idx3-ubyte.gz").is_file()
+
+
+def test_usps_libsvm_bz2_as_downloaded(tmp_path):
+    import bz2
+
+    (tmp_path / "usps").mkdir()
+    pix = RNG.uniform(-1, 1, (2, 256))
+    pix[0, 5] = -1.0  # sparse format may omit entries: they must read as -1 (white)
+    lines = [f"{k} " + " ".join(f"{i + 1}:{v:.6f}" for i, v in enumerate(row) if i != 5)
+             for k, row in zip([10, 3], pix, strict=True)]
+    for name in ("usps.bz2", "usps.t.bz2"):
+        (tmp_path / "usps" / name).write_bytes(bz2.compress("\n".join(lines).encode()))
+    s = Digits(root=str(tmp_path), image_size=16).load("usps", "test")
+    assert s.y.tolist() == [9, 2]  # LIBSVM labels 1..10 are digits 0..9
+    assert torch.allclose(s.x.flatten(1)[0, 5], torch.tensor(-1.0))
