@@ -40,9 +40,10 @@ _USPS_URLS = ("https://www.csie.ntu.edu.tw/~cjlin/libsvmtools/datasets/multiclas
 _SVHN_URLS = ("http://ufldl.stanford.edu/housenumbers/",)
 # domain -> [(file name, mirrors, algorithm, checksum)], saved as root/<domain>/<file name>.
 # MNIST: SHA-256 of the official files. Three were verified here with sha256sum against
-# byte-identical local copies (t10k-images, t10k-labels, train-labels); train-images' is the
-# published value, not verifiable offline (the local copy is a rebuilt file). SVHN and USPS
-# publish no SHA-256: their MD5s are torchvision's, also not verifiable offline.
+# byte-identical local copies (t10k-images, t10k-labels, train-labels); train-images' (the
+# local copy is a rebuilt file) was checked against several public download manifests.
+# SVHN and USPS publish no SHA-256: their MD5s are the ones torchvision and other public
+# loaders use (USPS's checked against several of them).
 _DOWNLOADS = {
     "mnist": [
         ("train-images-idx3-ubyte.gz", _MNIST_URLS, "sha256",
