@@ -15,3 +15,16 @@ class SignalAt(L.Callback):
     def on_train_batch_end(self, trainer: L.Trainer, *args) -> None:
         if trainer.global_step == self.step:
             os.kill(os.getpid(), self.signum)
+
+
+class FailFor(L.Callback):
+    """Raise at ``step`` in the one job whose method and seed match (a job made to fail)."""
+
+    def __init__(self, method: str, seed: int, fail_method: str, fail_seed: int,
+                 step: int = 5) -> None:
+        self.fail = method == fail_method and int(seed) == int(fail_seed)
+        self.step = step
+
+    def on_train_batch_end(self, trainer: L.Trainer, *args) -> None:
+        if self.fail and trainer.global_step == self.step:
+            raise RuntimeError("injected failure for the report test")
