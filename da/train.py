@@ -117,7 +117,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     choices = _hydra_choices()
     for lg in trainer.loggers:
         lg.log_hyperparams({"cfg": resolved, "choices": choices, "task": cfg.task,
-                            "method": cfg.method.name, "seed": cfg.seed})
+                            "method": cfg.method.name, "seed": cfg.seed, "source": cfg.source,
+                            "target": cfg.target, "dataset": cfg.dataset.name,
+                            "selection": cfg.selection.name, "study": cfg.study})
 
     try:
         trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path)
@@ -172,13 +174,25 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     if trainer.is_global_zero:
         write_json_atomic(out_dir / RESULTS_FILE, results)
         for lg in trainer.loggers:
-            if hasattr(lg, "experiment") and type(lg).__name__ == "WandbLogger":
-                lg.experiment.summary.update({k: v for k, v in results.items()
-                                              if k.startswith(("target_", "source_"))})
+            if type(lg).__name__ == "WandbLogger":
+                _wandb_summary(lg, results, out_dir)
         log.info("target_acc=%.4f (selected by %s) | last=%.4f | oracle=%.4f | %s",
                  results["target_acc"], sel.monitor, results["target_acc_last"],
                  results["target_acc_oracle"] or float("nan"), out_dir)
     return results
+
+
+def _wandb_summary(lg, results: dict, out_dir: Path) -> None:
+    """Selected and oracle accuracies as summary fields; confusion matrix and t-SNE as media."""
+    lg.experiment.summary.update({k: v for k, v in results.items()
+                                  if k.startswith(("target_acc", "target_f1", "source_acc"))})
+    lg.experiment.summary.update({f"selected_by/{k}": v["target_acc"]
+                                  for k, v in results["validators"].items()})
+    k = len(results["target_confusion"])
+    lg.log_table(key="target_confusion", columns=["true", *[f"pred_{j}" for j in range(k)]],
+                 data=[[i, *row] for i, row in enumerate(results["target_confusion"])])
+    if (out_dir / "tsne.png").is_file():
+        lg.log_image(key="diag/tsne", images=[str(out_dir / "tsne.png")])
 
 
 def _resume_checkpoint(cfg: DictConfig, out_dir: Path) -> str | None:

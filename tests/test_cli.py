@@ -73,7 +73,8 @@ def test_ddp_two_processes_match_one_process_with_the_same_global_batch(tmp_path
 
 
 def test_wandb_offline_run_read_back_from_files(tmp_path):
-    proc = run_cli([*FAST, "logger=default", "method=dann", "seed=1", f"paths.log_dir={tmp_path}"])
+    proc = run_cli([*FAST, "logger=default", "method=dann", "seed=1", f"paths.log_dir={tmp_path}",
+                    "callbacks.diagnostics.tsne=true", "study=wb"])
     assert proc.returncode == 0, proc.stderr[-3000:]
     run_files = list(tmp_path.rglob("offline-run-*/run-*.wandb"))
     assert len(run_files) == 1, list(tmp_path.rglob("*"))
@@ -81,10 +82,16 @@ def test_wandb_offline_run_read_back_from_files(tmp_path):
     config, history_keys, summary, run_info = (run["config"], run["history_keys"], run["summary"],
                                                run["run"])
     assert config["method"] == "dann" and config["seed"] == 1
+    # the fields a workspace groups and filters by
+    assert (config["source"], config["target"], config["selection"], config["study"]) == \
+        ("clean", "shifted", "source_acc", "wb")
     assert config["cfg"]["method"]["name"] == "dann"
     assert config["choices"]["method"] == "dann"
     assert {"train/loss", "val/source/acc", "val/target/acc_oracle"} <= history_keys
-    assert "target_acc" in summary
+    assert {"target_acc", "target_acc_oracle", "selected_by/snd"} <= set(summary)
+    # a table and an image were logged as media
+    assert summary["target_confusion/_type"] == "table-file" and summary["target_confusion/nrows"] == 10
+    assert summary["diag/tsne/_type"] == "images/separated" and summary["diag/tsne/count"] == 1
     assert run_info.run_group == "skdigits:clean->shifted"
     assert run_info.job_type == "dann"
     assert "method:dann" in run_info.tags and run_info.display_name.startswith("dann|")

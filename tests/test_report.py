@@ -57,3 +57,21 @@ def test_report_bad_input_is_one_line_error(tmp_path, capsys, content):
 def test_report_missing_path(tmp_path, capsys):
     assert main([str(tmp_path / "nope")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_average_row_over_tasks(tmp_path, capsys):
+    for task, acc in (("t1:a->b", 0.5), ("t2:b->a", 0.7)):
+        d = tmp_path / task.replace(":", "_").replace(">", "")
+        write_json_atomic(d / "results.json", {
+            "status": "ok", "task": task, "method": "dann", "seed": 0, "target_acc": acc,
+            "target_acc_oracle": acc, "target_acc_last": acc, "source_acc": 1.0})
+    assert main([str(tmp_path), "--no-html"]) == 0
+    out = capsys.readouterr().out
+    assert "### average over 2 tasks" in out and "| dann | 2 | 60.0 | 60.0 | 60.0 | 100.0 |" in out
+
+
+def test_negative_transfer_is_flagged(tmp_path, capsys):
+    _fake_run(tmp_path, "source_only", 0, 0.8, 0.8)
+    _fake_run(tmp_path, "dann", 0, 0.7, 0.75)
+    assert main([str(tmp_path), "--no-html"]) == 0
+    assert "-10.0 NEGATIVE TRANSFER" in capsys.readouterr().out

@@ -58,6 +58,24 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Group]]:
     return dict(out)
 
 
+def average_table(groups: dict[str, dict[str, Group]]) -> list[str]:
+    """With several tasks: per method, the mean over tasks of the per-task means."""
+    if len(groups) < 2:
+        return []
+    methods = sorted({m for t in groups.values() for m in t})
+    lines = [f"### average over {len(groups)} tasks", "",
+             "| method | tasks | " + " | ".join(HEADERS[m] for m in METRICS) + " |",
+             "|---|---|" + "---|" * len(METRICS)]
+    for name in methods:
+        per_task = [t[name] for t in groups.values() if name in t]
+        cells = []
+        for m in METRICS:
+            means = [g.cells[m].mean for g in per_task if g.cells[m].mean is not None]
+            cells.append(f"{100 * statistics.fmean(means):.1f}" if means else "-")
+        lines.append(f"| {name} | {len(per_task)} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
 def negative_transfer(groups: dict[str, dict[str, Group]],
                       baseline: str = "source_only") -> dict[tuple[str, str], str]:
     """Methods whose mean label-free target accuracy is below the baseline's on the same task."""
@@ -95,6 +113,7 @@ def markdown_tables(groups: dict[str, dict[str, Group]], baseline: str = "source
             lines.append(f"| {name} | {seeds} | "
                          + " | ".join(g.cells[m].fmt() for m in METRICS) + f" | {delta} |")
         lines.append("")
+    lines += average_table(groups)
     lines.append("Accuracy in %, mean ± sample std over seeds. The headline column selects the "
                  "checkpoint without target labels; the ORACLE column picks the best validation "
                  "on target labels and is not a fair result.")
