@@ -65,6 +65,7 @@ def find_completed(root: str | os.PathLike, digest: str) -> Path | None:
             r = read_results(path)
         except (OSError, json.JSONDecodeError):
             continue
-        if r.get("status") == "ok" and r.get("config_hash") == digest:
+        if (r.get("status") == "ok" and r.get("config_hash") == digest
+                and not r.get("reused_from")):
             return path
     return None

@@ -311,7 +311,12 @@ def _hydra_main(cfg: DictConfig) -> float | None:
         if done is not None:  # re-running a sweep only runs what has not completed
             log.info("skipping: the same config already completed in %s (force=true reruns)",
                      done.parent)
-            return optimized_value(cfg, read_results(done))
+            previous = read_results(done)
+            # the new sweep directory stays complete for da-report; the copy names its source
+            write_json_atomic(_output_dir(cfg) / RESULTS_FILE,
+                              {**previous, "reused_from": previous.get("reused_from")
+                               or str(done.parent)})
+            return optimized_value(cfg, previous)
     try:
         return optimized_value(cfg, run(cfg))
     except Exception as e:

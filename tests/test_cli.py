@@ -143,7 +143,12 @@ def test_failed_job_does_not_stop_the_sweep_and_a_rerun_runs_only_it(tmp_path):
     assert again.returncode != 0
     assert (again.stdout + again.stderr).count("skipping: the same config already completed") == 1
     statuses = sorted(r["status"] for r in _results(tmp_path))
-    assert statuses == ["failed", "failed", "ok"], statuses  # only the failed job ran again
+    # only the failed job ran again; the completed one was copied into the new sweep dir
+    assert statuses == ["failed", "failed", "ok", "ok"], statuses
+    assert sum(bool(r.get("reused_from")) for r in _results(tmp_path)) == 1
     forced = run_cli([*sweep[:1], "force=true", *sweep[1:]])
     assert "skipping" not in forced.stdout + forced.stderr
-    assert len(_results(tmp_path)) == 5
+    assert len(_results(tmp_path)) == 6
+    from da.report.collect import collect_runs
+
+    assert len(collect_runs([tmp_path])) == 5  # the reused copy is not counted twice

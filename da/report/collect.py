@@ -29,7 +29,9 @@ def collect_runs(paths: list[str | Path]) -> list[dict[str, Any]]:
             except json.JSONDecodeError as e:
                 raise DAError(f"{f} is not valid JSON ({e}); delete it or re-run that job") from e
             rows.append(_row(r, f.parent))
-    return rows
+    # a sweep re-run copies completed results ("reused_from"); count each run once
+    dirs = {row["run_dir"] for row in rows}
+    return [row for row in rows if row.get("reused_from") not in dirs]
 
 
 def _row(r: dict[str, Any], run_dir: Path) -> dict[str, Any]:
@@ -40,6 +42,7 @@ def _row(r: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     row["run_dir"] = str(run_dir)
     row["validators"] = r.get("validators") or {}
     row["history"] = r.get("history") or []
+    row["reused_from"] = r.get("reused_from")
     return row
 
 
