@@ -259,9 +259,14 @@ def summarise(times: dict[str, list[list[float]]], samples_per_step: int) -> dic
         out["variants"][name] = {"samples_per_s": rs, "median": statistics.median(rs),
                                  "min": min(rs), "max": max(rs),
                                  "ratio_vs_plain": statistics.median(paired),
+                                 "step_ms_median": 1e3 * statistics.median(
+                                     t for r in times[name] for t in r),
                                  "step_s": times[name]}
     v = out["variants"]
     out["ratio"] = v["framework"]["ratio_vs_plain"]
+    paired = [a / b for a, b in zip(rates["framework"], rates["plain"], strict=True)]
+    out["ratio_quartiles"] = (statistics.quantiles(paired, n=4) if len(paired) > 1
+                              else [paired[0]] * 3)
     out["ratio_of_medians"] = v["framework"]["median"] / v["plain"]["median"]
     return out
 
@@ -293,8 +298,12 @@ def markdown(result: dict) -> str:
     for name, v in result["variants"].items():
         lines.append(f"| {name} | {v['median']:.0f} | {v['min']:.0f}–{v['max']:.0f} | "
                      f"{v['ratio_vs_plain']:.3f} |")
+    q1, _, q3 = result["ratio_quartiles"]
     lines += ["", f"framework/plain: {result['ratio']:.3f} (median over rounds of the paired "
-              f"ratio; ratio of the medians: {result['ratio_of_medians']:.3f})", ""]
+              f"ratio, quartiles {q1:.3f}–{q3:.3f}; ratio of the medians: "
+              f"{result['ratio_of_medians']:.3f})",
+              "", "median step time (ms, all timed steps): " + ", ".join(
+                  f"{n} {v['step_ms_median']:.1f}" for n, v in result["variants"].items()), ""]
     return "\n".join(lines)
 
 
