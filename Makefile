@@ -13,16 +13,22 @@ DEMO_DIR ?= logs/demo/$(shell date +%Y-%m-%d_%H-%M-%S)
 
 .PHONY: install demo test test-slow lint clean
 
-$(VENV)/.installed: pyproject.toml
+# the package and its runtime dependencies (torch and torchvision explicitly, first)
+$(VENV)/.installed-base: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	set -o pipefail; $(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1 2>&1 | $(QUIET_PIP)
+	set -o pipefail; $(PY) -m pip install -q -e . 2>&1 | $(QUIET_PIP)
+	@touch $@
+
+# plus the test, sweep and launcher extras
+$(VENV)/.installed: $(VENV)/.installed-base
 	set -o pipefail; $(PY) -m pip install -q -e ".[dev]" 2>&1 | $(QUIET_PIP)
 	@touch $@
 
 install: $(VENV)/.installed
 
 # 3 methods x 3 seeds on the embedded default data, then the comparison table
-demo: install
+demo: $(VENV)/.installed-base
 	$(PY) -m da.train -m method=source_only,mmd,dann seed=0,1,2 study=demo \
 		trainer.enable_progress_bar=false hydra.sweep.dir=$(DEMO_DIR)
 	$(VENV)/bin/da-report $(DEMO_DIR)

@@ -75,3 +75,25 @@ def test_negative_transfer_is_flagged(tmp_path, capsys):
     _fake_run(tmp_path, "dann", 0, 0.7, 0.75)
     assert main([str(tmp_path), "--no-html"]) == 0
     assert "-10.0 NEGATIVE TRANSFER" in capsys.readouterr().out
+
+
+def test_rows_from_a_wandb_project(monkeypatch, tmp_path, capsys):
+    """The W&B path, with the public API replaced by a stand-in (tests never go online)."""
+    from types import SimpleNamespace
+
+    import da.report.cli as cli
+    from da.report.collect import collect_wandb
+
+    def run(method, seed, acc, state="finished"):
+        summary = {"target_acc": acc, "target_acc_oracle": acc + 0.01, "target_acc_last": acc,
+                   "source_acc": 0.9} if state == "finished" else {}
+        return SimpleNamespace(config={"task": "t:a->b", "method": method, "seed": seed},
+                               summary=summary, state=state, id=f"{method}{seed}")
+
+    api = SimpleNamespace(runs=lambda path: [run("dann", 0, 0.8), run("dann", 1, 0.6),
+                                             run("dann", 2, 0.0, state="crashed")])
+    rows = collect_wandb("me/proj", api=api)
+    assert [r["status"] for r in rows] == ["ok", "ok", "failed"]
+    monkeypatch.setattr(cli, "collect_wandb", lambda path: rows)
+    assert cli.main(["--wandb", "me/proj", "--out", str(tmp_path), "--no-html"]) == 0
+    assert "| dann | 2 (1 failed) | 70.0 ± 14.1 |" in capsys.readouterr().out

@@ -13,14 +13,16 @@ from pathlib import Path
 
 from da.errors import DAError
 from da.report import figures
-from da.report.collect import collect_runs, write_csv
+from da.report.collect import collect_runs, collect_wandb, write_csv
 from da.report.html import html_page, latex_table
 from da.report.tables import markdown_tables, negative_transfer, selection_tables, summarise
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="da-report", description=__doc__)
-    p.add_argument("paths", nargs="+", help="run or sweep directories (searched recursively)")
+    p.add_argument("paths", nargs="*", help="run or sweep directories (searched recursively)")
+    p.add_argument("--wandb", metavar="ENTITY/PROJECT",
+                   help="also read the runs of this W&B project (online, needs a key)")
     p.add_argument("--out", help="folder for results.csv and results.md (default: first path)")
     p.add_argument("--baseline", default="source_only", help="method the Δ column compares to")
     p.add_argument("--no-html", action="store_true", help="skip the figures and report.html")
@@ -32,10 +34,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if not args.paths and not args.wandb:
+            raise DAError("give run or sweep directories, or --wandb ENTITY/PROJECT")
         rows = collect_runs(args.paths)
+        if args.wandb:
+            rows += collect_wandb(args.wandb)
         if not rows:
             raise DAError(f"no results.json found under {', '.join(args.paths)}; point "
                           "da-report at run or sweep directories")
+        if not args.out and not args.paths:
+            raise DAError("with only --wandb, say where to write with --out DIR")
         out = Path(args.out or args.paths[0])
         if out.is_file():
             out = out.parent

@@ -55,3 +55,28 @@ def write_csv(rows: list[dict[str, Any]], path: str | Path) -> Path:
         for row in sorted(rows, key=lambda r: (str(r["task"]), str(r["method"]), r["seed"] or 0)):
             w.writerow(row)
     return path
+
+
+def collect_wandb(path: str, api=None) -> list[dict[str, Any]]:
+    """One row per run of the W&B project ``entity/project`` (needs a key; online).
+
+    Reads the fields each run logs (config ``task``/``method``/``seed``, summary
+    ``target_acc``...); crashed or failed runs become rows with status ``failed``.
+    """
+    if api is None:
+        import wandb
+
+        api = wandb.Api()
+    rows = []
+    for run in api.runs(path):
+        cfg, summary = dict(run.config), dict(run.summary)
+        r = {"task": cfg.get("task"), "method": cfg.get("method"), "seed": cfg.get("seed"),
+             "selection": cfg.get("selection"),
+             "status": "ok" if run.state == "finished" and "target_acc" in summary else "failed",
+             "error": None if run.state == "finished" else f"W&B run state: {run.state}"}
+        r.update({k: summary.get(k) for k in ("target_acc", "target_acc_oracle",
+                                                "target_acc_last", "source_acc", "target_f1")})
+        r["run_dir"] = getattr(run, "url", run.id)
+        r["validators"], r["history"], r["reused_from"] = {}, [], None
+        rows.append(r)
+    return rows

@@ -81,9 +81,13 @@ def spearman(a: list[float], b: list[float]) -> float | None:
     """Rank correlation of two equal-length sequences (None when undefined)."""
     if len(a) < 3:
         return None
+    import warnings
+
     from scipy.stats import spearmanr
 
-    rho = spearmanr(a, b).statistic
+    with warnings.catch_warnings():  # a constant score has no rank correlation: None below
+        warnings.simplefilter("ignore")
+        rho = spearmanr(a, b).statistic
     return None if rho != rho else float(rho)
 
 
