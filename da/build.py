@@ -12,6 +12,7 @@ from da.data.datamodule import DADataModule
 from da.errors import DAError
 from da.module import DAModule, LossTerm
 from da.nets.heads import DANetwork
+from da.nets.pretrained import load_weights
 
 
 def build_family(cfg: DictConfig) -> DomainFamily:
@@ -47,12 +48,17 @@ def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
     backbone = instantiate(cfg.backbone, input_shape=list(family.input_shape))
     net = DANetwork(backbone, family.num_classes, cfg.model.bottleneck_dim,
                     cfg.model.bottleneck_bn)
+    if cfg.get("init_from"):
+        load_weights(net, str(cfg.init_from))
     terms = build_terms(cfg.method, net.feature_dim, family.num_classes)
-    return DAModule(net, terms, optimizer=instantiate(cfg.optim.optimizer),
-                    backbone_lr_mult=cfg.optim.backbone_lr_mult,
-                    lr_anneal=cfg.optim.lr_anneal,
-                    guard_nonfinite=cfg.get("guard_nonfinite", True),
-                    validators=tuple(cfg.get("validators", ())))
+    # a method may bring its own training system (alternating updates, source-free, ...):
+    # `method.system` is a partial LightningModule class taking DAModule's arguments
+    system = instantiate(cfg.method.system) if cfg.method.get("system") else DAModule
+    return system(net=net, terms=terms, optimizer=instantiate(cfg.optim.optimizer),
+                  backbone_lr_mult=cfg.optim.backbone_lr_mult,
+                  lr_anneal=cfg.optim.lr_anneal,
+                  guard_nonfinite=cfg.get("guard_nonfinite", True),
+                  validators=tuple(cfg.get("validators", ())))
 
 
 def build_datamodule(cfg: DictConfig, family: DomainFamily) -> DADataModule:

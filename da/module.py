@@ -124,20 +124,28 @@ class DAModule(L.LightningModule):
             f_s, f_t, logits_s, logits_t = f[:n], f[n:], logits[:n], logits[n:]
         else:  # plain ERM: target batches never touch the network (nor its BatchNorm stats)
             f_s, logits_s = self.net(x_s)
-            f_t, logits_t = f_s[:0], logits_s[:0]
-        cls_loss = F.cross_entropy(logits_s, y_s)
-        total = cls_loss
-        parts = {"cls": cls_loss}
-        inputs = LossInputs(f_s, f_t, logits_s, logits_t, y_s, self.progress)
+            f_t, logits_t, x_t = f_s[:0], logits_s[:0], None
+        inputs = LossInputs(f_s, f_t, logits_s, logits_t, y_s, self.progress,
+                            x_s=x_s, x_t=x_t)
+        parts: dict[str, Tensor] = {}
+        weights = None
         for name, term in self.terms.items():
             out = term.loss(inputs)
             coeff = term.coefficient(inputs.progress)
-            total = total + coeff * out.loss
             parts[name] = coeff * out.loss
+            if out.source_weights is not None:
+                w = out.source_weights.detach().reshape(-1)
+                weights = w if weights is None else weights * w
             self.log(f"train/{name}/loss", out.loss.detach())
             self.log(f"train/{name}/coeff", coeff)
             for key, value in out.logs.items():
                 self.log(f"train/{name}/{key}", value)
+        if weights is None:
+            cls_loss = F.cross_entropy(logits_s, y_s)
+        else:
+            cls_loss = (weights * F.cross_entropy(logits_s, y_s, reduction="none")).mean()
+        parts = {"cls": cls_loss, **parts}
+        total = sum(parts.values())
         if self.guard_nonfinite and not torch.isfinite(total):
             bad = [k for k, v in parts.items() if not torch.isfinite(v)] or ["total"]
             raise TrainingFailed(f"non-finite loss at step {self.global_step} in term(s) "

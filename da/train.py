@@ -88,6 +88,9 @@ def validate(cfg: DictConfig) -> None:
     if isinstance(devices, int) and devices > 1 and int(cfg.data.batch_size) % devices:
         raise DAError(f"data.batch_size={cfg.data.batch_size} is global and must divide by "
                       f"trainer.devices={devices}; use a multiple of {devices}")
+    if cfg.get("init_from") and not Path(str(cfg.init_from)).expanduser().is_file():
+        raise DAError(f"init_from={cfg.init_from}: no such file; give a checkpoint written by "
+                      "da.train (<run dir>/checkpoints/*.ckpt) or a saved state dict")
     if int(cfg.num_threads) < 1:
         raise DAError(f"num_threads must be >= 1, got {cfg.num_threads}")
     loggers = cfg.get("logger") or {}

@@ -27,6 +27,7 @@ CASES = {
                         "unknown MMD estimator 'cubic'"),
     "backbone_for_images_on_vectors": (["dataset=moons", "backbone=small_cnn"],
                                        "backbone=small_cnn needs image inputs"),
+    "init_from_missing": (["init_from=/nonexistent/best.ckpt"], "init_from=/nonexistent/best.ckpt: no such file"),
     "zero_threads": (["num_threads=0"], "num_threads must be >= 1"),
     "bad_val_fraction": (["data.source_val_fraction=1.5"], "source_val_fraction must be in (0, 1)"),
     "unknown_source_domain": (["source=paper"], "source='paper' is not a domain"),

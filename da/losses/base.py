@@ -32,6 +32,9 @@ class LossInputs:
         y_s: source labels ``(B_s,)``, int64.
         progress: fraction of planned training done, in ``[0, 1]``, derived from
             ``global_step`` so that resuming gives the same value.
+        x_s: the raw source inputs (for losses that run a network of their own on them,
+            such as a distillation teacher); ``None`` where the caller has none.
+        x_t: the raw target inputs, likewise.
     """
 
     f_s: Tensor
@@ -40,14 +43,25 @@ class LossInputs:
     logits_t: Tensor
     y_s: Tensor
     progress: float
+    x_s: Tensor | None = None
+    x_t: Tensor | None = None
 
 
 @dataclass
 class LossOutput:
-    """What a loss returns: the scalar to minimise and optional values to log."""
+    """What a loss returns.
+
+    Attributes:
+        loss: the scalar to minimise.
+        logs: optional values to log under ``train/<term>/<key>``.
+        source_weights: optional per-sample weights ``(B_s,)`` for the source
+            cross-entropy (instance weighting); ``DAModule`` detaches them and uses
+            ``mean(w_i * CE_i)``. When several terms return weights they are multiplied.
+    """
 
     loss: Tensor
     logs: dict[str, Tensor | float] = field(default_factory=dict)
+    source_weights: Tensor | None = None
 
 
 class DALoss(nn.Module):
