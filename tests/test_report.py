@@ -97,3 +97,45 @@ def test_rows_from_a_wandb_project(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(cli, "collect_wandb", lambda path: rows)
     assert cli.main(["--wandb", "me/proj", "--out", str(tmp_path), "--no-html"]) == 0
     assert "| dann | 2 (1 failed) | 70.0 ± 14.1 |" in capsys.readouterr().out
+
+
+def test_published_reference_column_and_average(tmp_path, capsys):
+    ref = tmp_path / "ref.csv"
+    ref.write_text("task,method,acc,source\n"
+                   "t1:a->b,dann,91.7,paper A\nt2:b->a,dann,80.3,paper A\n"
+                   "t1:a->b,coral,50.0,paper B\nt2:b->a,coral,60.0,paper B\n")
+    runs = tmp_path / "runs"
+    for task, acc in (("t1:a->b", 0.5), ("t2:b->a", 0.7)):
+        d = runs / task.replace(":", "_").replace(">", "")
+        write_json_atomic(d / "results.json", {
+            "status": "ok", "task": task, "method": "dann", "seed": 0, "target_acc": acc,
+            "target_acc_oracle": acc, "target_acc_last": acc, "source_acc": 1.0})
+    assert main([str(runs), "--no-html", "--reference", str(ref)]) == 0
+    out = capsys.readouterr().out
+    assert "| Δ vs source_only | published |" in out
+    assert "| dann | 1 | 50.0 ± 0.0 | 50.0 ± 0.0 | 50.0 ± 0.0 | 100.0 ± 0.0 | - | 91.7 |" in out
+    assert "| *coral* (published only) | - | - | - | - | - | - | 50.0 |" in out
+    assert "| dann | 2 | 60.0 | 60.0 | 60.0 | 100.0 | 86.0 |" in out  # (91.7 + 80.3) / 2
+    assert "| *coral* (published only) | 2 | - | - | - | - | 55.0 |" in out
+    assert "paper A" in out and "paper B" in out
+    tex = (runs / "results.tex").read_text()
+    assert "published" in tex and "& 91.7" in tex
+
+
+def test_shipped_reference_table_is_readable():
+    from da.report.tables import load_reference
+
+    ref = load_reference()
+    assert ref[("digits:mnist->usps", "dann")][0] == 91.7
+    assert ref[("office_caltech_surf:caltech->amazon", "coral")][0] == 52.1
+    assert len([k for k in ref if k[1] == "coral"]) == 12
+
+
+@pytest.mark.parametrize("content", ["task,method\nx,y\n", "task,method,acc,source\nx,y,abc,z\n"])
+def test_bad_reference_file_is_one_line_error(tmp_path, capsys, content):
+    _fake_run(tmp_path, "dann", 0, 0.8, 0.9)
+    ref = tmp_path / "ref.csv"
+    ref.write_text(content)
+    assert main([str(tmp_path), "--no-html", "--reference", str(ref)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: reference file") and "\n" not in err

@@ -15,7 +15,13 @@ from da.errors import DAError
 from da.report import figures
 from da.report.collect import collect_runs, collect_wandb, write_csv
 from da.report.html import html_page, latex_table
-from da.report.tables import markdown_tables, negative_transfer, selection_tables, summarise
+from da.report.tables import (
+    load_reference,
+    markdown_tables,
+    negative_transfer,
+    selection_tables,
+    summarise,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also read the runs of this W&B project (online, needs a key)")
     p.add_argument("--out", help="folder for results.csv and results.md (default: first path)")
     p.add_argument("--baseline", default="source_only", help="method the Δ column compares to")
+    p.add_argument("--reference", nargs="?", const="default", default=None, metavar="CSV",
+                   help="add a 'published' column: the shipped table of published results "
+                        "(no value) or your own CSV with columns task,method,acc,source")
     p.add_argument("--no-html", action="store_true", help="skip the figures and report.html")
     p.add_argument("--selection", action="store_true",
                    help="add per-validator tables: selected target accuracy vs the oracle")
@@ -48,12 +57,15 @@ def main(argv: list[str] | None = None) -> int:
         if out.is_file():
             out = out.parent
         groups = summarise(rows)
-        text = markdown_tables(groups, baseline=args.baseline)
+        reference = None
+        if args.reference:
+            reference = load_reference(None if args.reference == "default" else args.reference)
+        text = markdown_tables(groups, baseline=args.baseline, reference=reference)
         if args.selection:
             text += "\n\n" + selection_tables(rows)
         write_csv(rows, out / "results.csv")
         (out / "results.md").write_text(text + "\n")
-        (out / "results.tex").write_text(latex_table(groups) + "\n")
+        (out / "results.tex").write_text(latex_table(groups, reference) + "\n")
         if not args.no_html:
             fig_dir = out / "figures"
             fig_dir.mkdir(parents=True, exist_ok=True)
@@ -61,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             figs = [figures.accuracy_bars(groups, fig_dir / "accuracy.png"),
                     figures.learning_curves(ok, fig_dir / "learning_curves.png"),
                     figures.validator_scatter(ok, fig_dir / "validators_vs_oracle.png")]
-            page = html_page(groups, rows, figs, negative_transfer(groups, args.baseline))
+            page = html_page(groups, rows, figs, negative_transfer(groups, args.baseline),
+                             reference)
             (out / "report.html").write_text(page)
     except DAError as e:
         print(f"error: {e}", file=sys.stderr)

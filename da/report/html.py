@@ -7,18 +7,24 @@ import html
 from pathlib import Path
 from typing import Any
 
-from da.report.tables import HEADERS, METRICS, Group
+from da.report.tables import HEADERS, METRICS, Group, Reference
 
 
-def latex_table(groups: dict[str, dict[str, Group]]) -> str:
-    """task x method, label-free accuracy with the ORACLE beside it (booktabs)."""
-    lines = [r"\begin{tabular}{llcc}", r"\toprule",
-             r"task & method & target acc (label-free) & ORACLE \\", r"\midrule"]
+def latex_table(groups: dict[str, dict[str, Group]], reference: Reference | None = None) -> str:
+    """task x method, label-free accuracy with the ORACLE (and published) beside it."""
+    ref = reference is not None
+    lines = [r"\begin{tabular}{llcc" + ("c" if ref else "") + "}", r"\toprule",
+             r"task & method & target acc (label-free) & ORACLE" + (" & published" if ref else "")
+             + r" \\", r"\midrule"]
     for task in sorted(groups):
         for name, g in sorted(groups[task].items()):
             acc, orc = (g.cells[k].fmt().replace("±", r"$\pm$")
                         for k in ("target_acc", "target_acc_oracle"))
-            lines.append(f"{_tex(task)} & {_tex(name)} & {acc} & {orc} " + r"\\")
+            pub = ""
+            if ref:
+                hit = reference.get((task, name))
+                pub = f" & {hit[0]:.1f}" if hit else " & -"
+            lines.append(f"{_tex(task)} & {_tex(name)} & {acc} & {orc}{pub} " + r"\\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines)
 
@@ -27,13 +33,19 @@ def _tex(s: str) -> str:
     return s.replace("_", r"\_").replace("->", r"$\to$").replace("&", r"\&")
 
 
+def _pub(reference: Reference, task: str, name: str) -> str:
+    hit = reference.get((task, name))
+    return f"{hit[0]:.1f}" if hit else "-"
+
+
 def _img(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode()
     return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
 
 
 def html_page(groups: dict[str, dict[str, Group]], rows: list[dict[str, Any]],
-              figures: list[Path], flags: dict[tuple[str, str], str]) -> str:
+              figures: list[Path], flags: dict[tuple[str, str], str],
+              reference: Reference | None = None) -> str:
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>da report</title>",
              "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
              "margin-bottom:1.5em}td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}"
@@ -46,12 +58,15 @@ def html_page(groups: dict[str, dict[str, Group]], rows: list[dict[str, Any]],
     for task in sorted(groups):
         parts.append(f"<h2>{html.escape(task)}</h2><table><tr><th>method</th><th>seeds</th>"
                      + "".join(f"<th>{html.escape(HEADERS[m])}</th>" for m in METRICS)
+                     + ("<th>published</th>" if reference is not None else "")
                      + "<th>note</th></tr>")
         for name, g in sorted(groups[task].items()):
             note = flags.get((task, name), "")
             seeds = f"{len(g.seeds)}" + (f" ({g.failed} failed)" if g.failed else "")
             parts.append(f"<tr><td>{html.escape(name)}</td><td>{seeds}</td>"
                          + "".join(f"<td>{g.cells[m].fmt()}</td>" for m in METRICS)
+                         + (f"<td>{_pub(reference, task, name)}</td>" if reference is not None
+                            else "")
                          + f"<td class='bad'>{html.escape(note)}</td></tr>")
         parts.append("</table>")
     failed = [r for r in rows if r.get("status", "ok") != "ok"]

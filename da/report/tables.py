@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from da.errors import DAError
+
+REFERENCE_CSV = Path(__file__).with_name("reference.csv")
 
 METRICS = ("target_acc", "target_acc_oracle", "target_acc_last", "source_acc")
 HEADERS = {
@@ -58,21 +64,68 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Group]]:
     return dict(out)
 
 
-def average_table(groups: dict[str, dict[str, Group]]) -> list[str]:
-    """With several tasks: per method, the mean over tasks of the per-task means."""
+Reference = dict[tuple[str, str], tuple[float, str]]
+
+
+def load_reference(path: str | Path | None = None) -> Reference:
+    """Published accuracies ``{(task, method): (acc %, source)}`` from a CSV with columns
+    ``task, method, acc, source`` (default: the table shipped with ``da``, transcribed from
+    the papers and codebases it cites; most of them picked the epoch on target labels)."""
+    path = Path(path) if path else REFERENCE_CSV
+    if not path.is_file():
+        raise DAError(f"reference file {path} does not exist; give a CSV with columns "
+                      "task,method,acc,source")
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        missing = {"task", "method", "acc", "source"} - set(reader.fieldnames or ())
+        if missing:
+            raise DAError(f"reference file {path} lacks column(s) {sorted(missing)}; expected "
+                          "task,method,acc,source")
+        try:
+            return {(r["task"], r["method"]): (float(r["acc"]), r["source"]) for r in reader}
+        except ValueError as err:
+            raise DAError(f"reference file {path}: an acc value is not a number ({err})") from err
+
+
+def _published(reference: Reference | None, task: str, method: str) -> str:
+    hit = (reference or {}).get((task, method))
+    return f"{hit[0]:.1f}" if hit else "-"
+
+
+def average_table(groups: dict[str, dict[str, Group]],
+                  reference: Reference | None = None) -> list[str]:
+    """With several tasks: per method, the mean over tasks of the per-task means.
+
+    The published average is over the same tasks, shown only when it covers all of them.
+    """
     if len(groups) < 2:
         return []
     methods = sorted({m for t in groups.values() for m in t})
+    ref_col = " | published" if reference is not None else ""
     lines = [f"### average over {len(groups)} tasks", "",
-             "| method | tasks | " + " | ".join(HEADERS[m] for m in METRICS) + " |",
-             "|---|---|" + "---|" * len(METRICS)]
+             "| method | tasks | " + " | ".join(HEADERS[m] for m in METRICS) + ref_col + " |",
+             "|---|---|" + "---|" * (len(METRICS) + bool(ref_col))]
+
+    def published_mean(name: str) -> str:
+        vals = [reference.get((t, name)) for t in groups] if reference else []
+        return f"{statistics.fmean(v[0] for v in vals):.1f}" if vals and all(vals) else "-"
+
     for name in methods:
         per_task = [t[name] for t in groups.values() if name in t]
         cells = []
         for m in METRICS:
             means = [g.cells[m].mean for g in per_task if g.cells[m].mean is not None]
             cells.append(f"{100 * statistics.fmean(means):.1f}" if means else "-")
+        if reference is not None:
+            cells.append(published_mean(name))
         lines.append(f"| {name} | {len(per_task)} | " + " | ".join(cells) + " |")
+    if reference is not None:
+        others = sorted({m for (t, m) in reference if t in groups} - set(methods))
+        for name in others:
+            avg = published_mean(name)
+            if avg != "-":
+                lines.append(f"| *{name}* (published only) | {len(groups)} | "
+                             + " | ".join("-" for _ in METRICS) + f" | {avg} |")
     return [*lines, ""]
 
 
@@ -90,17 +143,23 @@ def negative_transfer(groups: dict[str, dict[str, Group]],
     return flags
 
 
-def markdown_tables(groups: dict[str, dict[str, Group]], baseline: str = "source_only") -> str:
-    """A Markdown table per task: methods as rows, mean ± std (%) over seeds as columns."""
+def markdown_tables(groups: dict[str, dict[str, Group]], baseline: str = "source_only",
+                    reference: Reference | None = None) -> str:
+    """A Markdown table per task: methods as rows, mean ± std (%) over seeds as columns.
+
+    With ``reference`` (see :func:`load_reference`) a ``published`` column sits beside
+    ours, and published methods we did not run are listed below ours, in italics.
+    """
     lines = []
+    ref_col = " published |" if reference is not None else ""
     for task in sorted(groups):
         methods = groups[task]
         base = methods.get(baseline)
         base_mean = base.cells["target_acc"].mean if base else None
         lines += [f"### {task}", "",
                   "| method | seeds | " + " | ".join(HEADERS[m] for m in METRICS)
-                  + f" | Δ vs {baseline} |",
-                  "|---|---|" + "---|" * len(METRICS) + "---|"]
+                  + f" | Δ vs {baseline} |" + ref_col,
+                  "|---|---|" + "---|" * len(METRICS) + "---|" + ("---|" if ref_col else "")]
         order = sorted(methods, key=lambda m: (m != baseline, m))
         for name in order:
             g = methods[name]
@@ -111,12 +170,25 @@ def markdown_tables(groups: dict[str, dict[str, Group]], baseline: str = "source
                 delta += " NEGATIVE TRANSFER"
             seeds = str(len(g.seeds)) + (f" ({g.failed} failed)" if g.failed else "")
             lines.append(f"| {name} | {seeds} | "
-                         + " | ".join(g.cells[m].fmt() for m in METRICS) + f" | {delta} |")
+                         + " | ".join(g.cells[m].fmt() for m in METRICS) + f" | {delta} |"
+                         + (f" {_published(reference, task, name)} |" if ref_col else ""))
+        if reference is not None:
+            for (t, name), (acc, _) in sorted(reference.items()):
+                if t == task and name not in methods:
+                    lines.append(f"| *{name}* (published only) | - | "
+                                 + " | ".join("-" for _ in METRICS) + f" | - | {acc:.1f} |")
         lines.append("")
-    lines += average_table(groups)
+    lines += average_table(groups, reference)
     lines.append("Accuracy in %, mean ± sample std over seeds. The headline column selects the "
                  "checkpoint without target labels; the ORACLE column picks the best validation "
                  "on target labels and is not a fair result.")
+    if reference is not None:
+        sources = sorted({src for (t, _), (_, src) in reference.items() if t in groups})
+        if sources:
+            lines.append("Published numbers: " + "; ".join(sources) + ". Most of them report "
+                         "the best epoch on target labels, so compare them with our ORACLE "
+                         "column as an upper bound and with our headline as what an honest "
+                         "protocol gives.")
     return "\n".join(lines)
 
 
