@@ -139,3 +139,14 @@ def test_bad_reference_file_is_one_line_error(tmp_path, capsys, content):
     assert main([str(tmp_path), "--no-html", "--reference", str(ref)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: reference file") and "\n" not in err
+
+
+def test_discriminator_curve_only_for_adversarial_runs(tmp_path):
+    from da.report.figures import discriminator_curves
+
+    plain = {"task": "t", "method": "mmd", "history": [{"step": 10, "val/source/acc": 0.9}]}
+    assert discriminator_curves([plain], tmp_path / "none.png") is None
+    adv = {"task": "t", "method": "dann", "history": [
+        {"step": s, "train/dann/disc_acc": a} for s, a in ((10, 0.9), (20, 0.7), (30, 0.6))]}
+    path = discriminator_curves([plain, adv], tmp_path / "d.png")
+    assert path.stat().st_size > 5000

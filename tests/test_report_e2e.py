@@ -40,7 +40,7 @@ def test_failed_job_listed_and_rerun_runs_only_it(sweep, capsys):
     assert "| dann | 2 (1 failed) |" in out and "(1 failed)" in out
     page = (root / "first" / "report.html").read_text()
     assert "Failed runs (1)" in page and "injected failure" in page
-    for name in ("accuracy", "learning_curves", "validators_vs_oracle"):
+    for name in ("accuracy", "learning_curves", "validators_vs_oracle", "discriminator"):
         assert (root / "first" / "figures" / f"{name}.png").stat().st_size > 5000
     assert (root / "first" / "results.tex").read_text().count(r"\\") >= 4
 

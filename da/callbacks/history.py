@@ -6,7 +6,11 @@ import lightning as L
 
 
 class MetricHistory(L.Callback):
-    """Appends ``{"step": global_step, "val/...": value}`` after each validation run."""
+    """Appends ``{"step": global_step, "val/...": value}`` after each validation run.
+
+    Also keeps the latest training value of every adversarial method's discriminator
+    accuracy (``train/<term>/disc_acc``), so the report can draw its curve.
+    """
 
     def __init__(self) -> None:
         self.history: list[dict[str, float]] = []
@@ -16,7 +20,8 @@ class MetricHistory(L.Callback):
             return
         row = {"step": trainer.global_step}
         row.update({k: float(v) for k, v in trainer.callback_metrics.items()
-                    if k.startswith("val/")})
+                    if k.startswith("val/") or (k.startswith("train/")
+                                                and k.endswith("/disc_acc"))})
         self.history.append(row)
 
     def state_dict(self) -> dict:

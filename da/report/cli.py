@@ -72,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
             ok = [r for r in rows if r.get("status", "ok") == "ok"]
             figs = [figures.accuracy_bars(groups, fig_dir / "accuracy.png"),
                     figures.learning_curves(ok, fig_dir / "learning_curves.png"),
-                    figures.validator_scatter(ok, fig_dir / "validators_vs_oracle.png")]
+                    figures.validator_scatter(ok, fig_dir / "validators_vs_oracle.png"),
+                    figures.discriminator_curves(ok, fig_dir / "discriminator.png")]
+            figs = [f for f in figs if f is not None]
             page = html_page(groups, rows, figs, negative_transfer(groups, args.baseline),
                              reference)
             (out / "report.html").write_text(page)

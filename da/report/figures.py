@@ -75,6 +75,37 @@ def learning_curves(rows: list[dict[str, Any]], path: Path) -> Path:
     return path
 
 
+def discriminator_curves(rows: list[dict[str, Any]], path: Path) -> Path | None:
+    """Domain-discriminator accuracy vs step for adversarial methods (mean over seeds).
+
+    0.5 means the domains are indistinguishable to it; pinned at 1.0 means the adversary
+    won and alignment stalled. ``None`` when no run logged one.
+    """
+    curves: dict[tuple[str, str], dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        for h in r.get("history") or []:
+            for key, value in h.items():
+                if key.endswith("/disc_acc"):
+                    curves[(r["task"], f"{r['method']}:{key.split('/')[1]}")][h["step"]].append(value)
+    if not curves:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    for i, ((task, name), by_step) in enumerate(sorted(curves.items())):
+        steps = sorted(by_step)
+        label = f"{name} ({task})" if len({t for t, _ in curves}) > 1 else name
+        ax.plot(steps, [np.mean(by_step[s]) for s in steps], color=f"C{i}", label=label)
+    ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("step")
+    ax.set_title("domain discriminator accuracy")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def validator_scatter(rows: list[dict[str, Any]], path: Path) -> Path:
     """Each run x validator: the target accuracy it selects vs the run's oracle."""
     plt = _plt()
