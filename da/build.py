@@ -50,6 +50,8 @@ def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
                     cfg.model.bottleneck_bn)
     if cfg.get("init_from"):
         load_weights(net, str(cfg.init_from))
+    if cfg.model.get("compile"):
+        net.compile()  # in place: parameter names and checkpoints stay those of `net`
     terms = build_terms(cfg.method, net.feature_dim, family.num_classes)
     # a method may bring its own training system (alternating updates, source-free, ...):
     # `method.system` is a partial LightningModule class taking DAModule's arguments
