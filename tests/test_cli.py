@@ -157,8 +157,7 @@ def test_failed_job_does_not_stop_the_sweep_and_a_rerun_runs_only_it(tmp_path):
 @pytest.mark.slow
 def test_compiled_network_trains_and_checkpoints(tmp_path):
     """`model.compile=true` (torch.compile; ~40 s of compilation on 2 CPU cores)."""
-    proc = run_cli("debug=fast", "method=dann", "model.compile=true",
-                   f"hydra.run.dir={tmp_path}")
+    proc = run_cli([*FAST, "method=dann", "model.compile=true", f"hydra.run.dir={tmp_path}"])
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["status"] == "ok" and results["target_acc"] > 0
