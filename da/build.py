@@ -11,6 +11,7 @@ from da.data.base import DomainFamily
 from da.data.datamodule import DADataModule
 from da.errors import DAError
 from da.module import DAModule, LossTerm
+from da.nets.finetune import apply_finetune
 from da.nets.heads import DANetwork
 from da.nets.pretrained import load_weights
 
@@ -44,23 +45,36 @@ def check_batch(terms: dict[str, LossTerm], batch_size: int, world_size: int) ->
                           f"process(es) gives {per}; raise data.batch_size")
 
 
+def num_classes(cfg: DictConfig, family: DomainFamily) -> int:
+    """The family's class count, or that of the ``data.classes`` subset."""
+    classes = cfg.data.get("classes")
+    return len(classes) if classes else family.num_classes
+
+
 def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
     backbone = instantiate(cfg.backbone, input_shape=list(family.input_shape))
-    net = DANetwork(backbone, family.num_classes, cfg.model.bottleneck_dim,
-                    cfg.model.bottleneck_bn)
+    k = num_classes(cfg, family)
+    net = DANetwork(backbone, k, cfg.model.bottleneck_dim, cfg.model.bottleneck_bn)
+    classes = [int(c) for c in (cfg.data.get("classes") or range(family.num_classes))]
+    ft = cfg.get("finetune") or {}
     if cfg.get("init_from"):
-        load_weights(net, str(cfg.init_from))
+        load_weights(net, str(cfg.init_from), class_ids=classes,
+                     new_head=bool(ft.get("new_head", False)))
+    net.frozen = apply_finetune(net, str(ft.get("mode", "full")), int(ft.get("blocks") or 1),
+                                bool(ft.get("freeze_bottleneck", False)))
     if cfg.model.get("compile"):
         net.compile()  # in place: parameter names and checkpoints stay those of `net`
-    terms = build_terms(cfg.method, net.feature_dim, family.num_classes)
+    terms = build_terms(cfg.method, net.feature_dim, k)
     # a method may bring its own training system (alternating updates, source-free, ...):
     # `method.system` is a partial LightningModule class taking DAModule's arguments
     system = instantiate(cfg.method.system) if cfg.method.get("system") else DAModule
-    return system(net=net, terms=terms, optimizer=instantiate(cfg.optim.optimizer),
-                  backbone_lr_mult=cfg.optim.backbone_lr_mult,
-                  lr_anneal=cfg.optim.lr_anneal,
-                  guard_nonfinite=cfg.get("guard_nonfinite", True),
-                  validators=tuple(cfg.get("validators", ())))
+    module = system(net=net, terms=terms, optimizer=instantiate(cfg.optim.optimizer),
+                    backbone_lr_mult=cfg.optim.backbone_lr_mult,
+                    lr_anneal=cfg.optim.lr_anneal,
+                    guard_nonfinite=cfg.get("guard_nonfinite", True),
+                    validators=tuple(cfg.get("validators", ())))
+    module.class_ids = classes
+    return module
 
 
 def build_datamodule(cfg: DictConfig, family: DomainFamily) -> DADataModule:

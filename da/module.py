@@ -145,6 +145,10 @@ class DAModule(L.LightningModule):
         else:
             cls_loss = (weights * F.cross_entropy(logits_s, y_s, reduction="none")).mean()
         parts = {"cls": cls_loss, **parts}
+        if "target_labeled" in batch:  # semi-supervised DA: a few labelled target samples
+            x_l, y_l = batch["target_labeled"]
+            parts["target_labeled"] = F.cross_entropy(self.net(x_l)[1], y_l)
+            self.log("train/target_labeled/loss", parts["target_labeled"].detach())
         total = sum(parts.values())
         if self.guard_nonfinite and not torch.isfinite(total):
             bad = [k for k, v in parts.items() if not torch.isfinite(v)] or ["total"]
@@ -208,6 +212,8 @@ class DAModule(L.LightningModule):
         self.start_step = self.global_step  # > 0 when resumed from a checkpoint
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
+        # the label space, so init_from can tell a new one (digits 0-4 -> 5-9) needs a new head
+        checkpoint["da_class_ids"] = getattr(self, "class_ids", None)
         # dropout draws from the global generators: keep them so a resumed run is exact
         checkpoint["rng"] = {"torch": torch.get_rng_state()}
         if torch.cuda.is_available():
@@ -222,13 +228,13 @@ class DAModule(L.LightningModule):
 
     def configure_optimizers(self) -> dict:
         self.planned_steps = max(int(self.trainer.estimated_stepping_batches), 1)
-        backbone = list(self.net.backbone.parameters())
-        ids = {id(p) for p in backbone}
-        rest = [p for p in self.parameters() if id(p) not in ids]
-        opt = self.optimizer_factory([
-            {"params": backbone, "lr_mult": self.backbone_lr_mult},
-            {"params": rest, "lr_mult": 1.0},
-        ])
+        # frozen parameters (finetune=frozen|partial, a distillation teacher) stay out
+        backbone = [p for p in self.net.backbone.parameters() if p.requires_grad]
+        ids = {id(p) for p in self.net.backbone.parameters()}
+        rest = [p for p in self.parameters() if id(p) not in ids and p.requires_grad]
+        groups = [{"params": backbone, "lr_mult": self.backbone_lr_mult},
+                  {"params": rest, "lr_mult": 1.0}]
+        opt = self.optimizer_factory([g for g in groups if g["params"]])
         for group in opt.param_groups:
             group["lr"] = group["lr"] * group["lr_mult"]
         if not self.lr_anneal:

@@ -106,6 +106,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     L.seed_everything(int(cfg.seed), workers=True)
     family = build_family(cfg)
     module = build_module(cfg, family)
+    if getattr(module.net, "frozen", None):  # finetune=frozen|partial keeps them in eval mode
+        warnings.filterwarnings("ignore", message=r".*module\(s\) in eval mode.*")
     dm = build_datamodule(cfg, family)
     out_dir = _output_dir(cfg)
     ckpt_path = _resume_checkpoint(cfg, out_dir)

@@ -11,6 +11,14 @@ Splits (all fixed by ``split_seed``, independent of the trial seed):
   *oracle* curve (``val/target/acc_oracle``), which is never a selection signal by default;
 * source ``test`` -> source test accuracy.
 
+Options for transfer learning: ``classes`` keeps a subset of the classes in every split,
+relabelled ``0..K'-1`` in the given order (pretrain on digits 0-4, fine-tune on 5-9);
+``target_labels_per_class=k`` draws ``k`` labelled target samples per class from the
+target training split (fixed by ``split_seed``) for semi-supervised DA. They stay in the
+unlabelled pool as well (as in the usual SSDA protocols) and are served as a third
+training stream ``"target_labeled"``; when the target test split is the training split
+itself (transductive families), they are removed from it.
+
 Training batches are ``{"source": (x, y), "target": (x,)}`` from a :class:`StepLoader`:
 each step's batch is a pure function of ``(split_seed + seed, step)``, so a resumed run
 sees the same batches as an uninterrupted one. ``batch_size`` is global: each of
@@ -32,7 +40,8 @@ class DADataModule(L.LightningDataModule):
     def __init__(self, family: DomainFamily, source: str, target: str, batch_size: int = 64,
                  eval_batch_size: int = 512, source_val_fraction: float = 0.2,
                  split_seed: int = 0, num_workers: int = 0, pin_memory: bool = False,
-                 seed: int = 0) -> None:
+                 seed: int = 0, classes: list[int] | None = None,
+                 target_labels_per_class: int = 0) -> None:
         super().__init__()
         family.check_task(source, target)
         if batch_size < 1:
@@ -44,32 +53,72 @@ class DADataModule(L.LightningDataModule):
         self.source_val_fraction, self.split_seed = source_val_fraction, split_seed
         self.num_workers, self.pin_memory = num_workers, pin_memory
         self.seed = seed
+        self.classes = [int(c) for c in classes] if classes else None
+        if self.classes is not None:
+            bad = [c for c in self.classes if not 0 <= c < family.num_classes]
+            if bad or len(set(self.classes)) != len(self.classes) or len(self.classes) < 2:
+                raise DAError(f"data.classes={self.classes} must list at least 2 distinct "
+                              f"classes of dataset {family.name} (0..{family.num_classes - 1})")
+        if target_labels_per_class < 0:
+            raise DAError(f"data.target_labels_per_class must be >= 0, got "
+                          f"{target_labels_per_class}")
+        self.target_labels_per_class = int(target_labels_per_class)
         self.splits: dict[str, Split] = {}
 
     @property
     def num_classes(self) -> int:
-        return self.family.num_classes
+        return len(self.classes) if self.classes else self.family.num_classes
+
+    def _load(self, domain: str, split: str) -> Split:
+        data = self.family.load(domain, split)
+        if self.classes is None:
+            return data
+        lut = torch.full((self.family.num_classes,), -1, dtype=torch.long)
+        lut[torch.tensor(self.classes)] = torch.arange(len(self.classes))
+        keep = lut[data.y] >= 0
+        return Split(data.x[keep], lut[data.y[keep]])
+
+    def _labelled_target(self, tgt: Split) -> torch.Tensor:
+        """Indices of ``k`` samples per class of the target training split."""
+        k, g = self.target_labels_per_class, torch.Generator().manual_seed(self.split_seed + 7)
+        perm = torch.randperm(len(tgt), generator=g)
+        picked = []
+        for c in range(self.num_classes):
+            idx = perm[tgt.y[perm] == c][:k]
+            if len(idx) < k:
+                raise DAError(f"data.target_labels_per_class={k} but target class {c} has only "
+                              f"{len(idx)} training samples; lower it")
+            picked.append(idx)
+        return torch.cat(picked).sort().values
 
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
             return
-        src_train = self.family.load(self.source, "train")
+        src_train = self._load(self.source, "train")
         g = torch.Generator().manual_seed(self.split_seed)
         perm = torch.randperm(len(src_train), generator=g)
         n_val = max(1, int(round(self.source_val_fraction * len(src_train))))
         val_idx, tr_idx = perm[:n_val].sort().values, perm[n_val:].sort().values
-        tgt_train = self.family.load(self.target, "train")
+        tgt_train = self._load(self.target, "train")
         self.splits = {
             "source_train": Split(src_train.x[tr_idx], src_train.y[tr_idx]),
             "source_val": Split(src_train.x[val_idx], src_train.y[val_idx]),
-            "source_test": self.family.load(self.source, "test"),
-            "target_test": self.family.load(self.target, "test"),
+            "source_test": self._load(self.source, "test"),
+            "target_test": self._load(self.target, "test"),
         }
+        if self.target_labels_per_class:
+            idx = self._labelled_target(tgt_train)
+            self.splits["target_labeled"] = Split(tgt_train.x[idx], tgt_train.y[idx])
+            test = self.splits["target_test"]
+            if test.x.shape == tgt_train.x.shape and torch.equal(test.x, tgt_train.x):
+                keep = torch.ones(len(test), dtype=torch.bool)
+                keep[idx] = False  # transductive: never test on the labelled samples
+                self.splits["target_test"] = Split(test.x[keep], test.y[keep])
         self.target_pool = tgt_train.x  # labels deliberately dropped
         self._check_classes()
 
     def _check_classes(self) -> None:
-        k = self.family.num_classes
+        k = self.num_classes
         for name, s in self.splits.items():
             if len(s) and (int(s.y.min()) < 0 or int(s.y.max()) >= k):
                 raise DAError(f"{name} has labels in [{int(s.y.min())}, {int(s.y.max())}] but "
@@ -98,6 +147,10 @@ class DADataModule(L.LightningDataModule):
             "source": DomainStream((src.x, src.y), self.batch_size, self.seed, salt=0),
             "target": DomainStream((self.target_pool,), self.batch_size, self.seed, salt=1),
         }
+        if "target_labeled" in self.splits:
+            lab = self.splits["target_labeled"]
+            streams["target_labeled"] = DomainStream(
+                (lab.x, lab.y), min(self.batch_size, len(lab)), self.seed, salt=2)
         trainer = self.trainer
         start = trainer.global_step if trainer is not None else 0
         rank = trainer.global_rank if trainer is not None else 0

@@ -39,6 +39,13 @@ class DANetwork(nn.Module):
             self.bottleneck = nn.Identity()
         self.feature_dim = width
         self.classifier = nn.Linear(width, num_classes)
+        self.frozen: list[nn.Module] = []  # set by da.nets.finetune: kept in eval mode
+
+    def train(self, mode: bool = True) -> DANetwork:
+        super().train(mode)
+        for m in self.frozen:  # frozen parts keep their BatchNorm statistics and no dropout
+            m.eval()
+        return self
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         f = self.bottleneck(self.backbone(x))

@@ -2,9 +2,11 @@
 
 Accepted files: a Lightning checkpoint written by ``da.train`` (its ``state_dict`` holds
 ``net.*`` keys), or ``torch.save(net.state_dict())`` of a :class:`~da.nets.heads.DANetwork`.
-Every key of the file must match the network in name and shape, except the classifier
-when the class counts differ: then the classifier keeps its fresh initialisation (a new
-head for a new label space) and the log says so.
+Every key of the file must match the network in name and shape, except the classifier,
+which keeps its fresh initialisation (a new head for a new label space, and the log says
+so) when the class counts differ, when the checkpoint records other class ids than the
+run's (``data.classes``: pretrain on digits 0-4, fine-tune on 5-9), or with
+``finetune.new_head=true``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ log = logging.getLogger(__name__)
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """The network weights stored at ``path`` (``net.`` prefix removed)."""
+    return _read(path)[0]
+
+
+def _read(path: str | Path) -> tuple[dict[str, torch.Tensor], list[int] | None]:
+    """The weights and, for a da.train checkpoint, the class ids it was trained on."""
     path = Path(path).expanduser()
     if not path.is_file():
         raise DAError(f"init_from={path}: no such file; give a checkpoint written by da.train "
@@ -37,12 +44,22 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
                       "torch.save(net.state_dict(), path) or use a da.train checkpoint")
     if any(k.startswith("net.") for k in state):
         state = {k[4:]: v for k, v in state.items() if k.startswith("net.")}
-    return state
+    classes = blob.get("da_class_ids") if isinstance(blob, dict) else None
+    return state, classes
 
 
-def load_weights(net: nn.Module, path: str | Path) -> list[str]:
-    """Copy the weights at ``path`` into ``net``; returns the keys left at their init."""
-    state = read_state_dict(path)
+def load_weights(net: nn.Module, path: str | Path, class_ids: list[int] | None = None,
+                 new_head: bool = False) -> list[str]:
+    """Copy the weights at ``path`` into ``net``; returns the keys left at their init.
+
+    ``class_ids``: the run's classes; a checkpoint trained on others gets a new head.
+    """
+    state, saved_ids = _read(path)
+    if new_head or (saved_ids is not None and class_ids is not None
+                    and list(saved_ids) != list(class_ids)):
+        state = {k: v for k, v in state.items() if not k.startswith("classifier.")}
+        log.info("init_from: new classifier head (checkpoint classes %s, run classes %s)",
+                 saved_ids, class_ids)
     own = net.state_dict()
     unknown = sorted(set(state) - set(own))
     if unknown:
@@ -58,7 +75,7 @@ def load_weights(net: nn.Module, path: str | Path) -> list[str]:
                           f"but {tuple(own[key].shape)} here; use the same backbone and "
                           "model.bottleneck_dim as the run that wrote it")
         own[key] = value
-    missing = sorted(set(own) - set(state))
+    missing = sorted(set(own) - set(state) - set(fresh))
     net.load_state_dict(own)
     if fresh:
         log.info("init_from: class counts differ, so the classifier is new (%s)", ", ".join(fresh))
