@@ -21,9 +21,18 @@ def conf_dir() -> Path:
     raise FileNotFoundError(f"no Hydra configs found in {_PKG / 'conf'} or {_PKG.parent / 'conf'}")
 
 
+def method_label(method) -> str:
+    """``dann`` or, with extra terms stacked on it, ``dann+mcc+entropy``: what tables,
+    run names and W&B groups call the method."""
+    extras = method.get("extras") or {}
+    return "+".join([str(method.name), *(str(e.get("name") or k) for k, e in extras.items())])
+
+
 def _register() -> None:
     if not OmegaConf.has_resolver("da.isatty"):
         OmegaConf.register_new_resolver("da.isatty", lambda: sys.stderr.isatty())
+    if not OmegaConf.has_resolver("da.method_label"):
+        OmegaConf.register_new_resolver("da.method_label", method_label)
 
 
 _register()

@@ -28,7 +28,7 @@ from omegaconf import DictConfig, OmegaConf
 from da import __version__
 from da.build import build_datamodule, build_family, build_module, check_batch
 from da.callbacks.history import MetricHistory
-from da.config import CONF_DIR
+from da.config import CONF_DIR, method_label
 from da.errors import DAError, TrainingFailed
 from da.results import RESULTS_FILE, config_hash, find_completed, read_results, write_json_atomic
 from da.selection.validators import analyse as analyse_validators
@@ -122,7 +122,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     choices = _hydra_choices()
     for lg in trainer.loggers:
         lg.log_hyperparams({"cfg": resolved, "choices": choices, "task": cfg.task,
-                            "method": cfg.method.name, "seed": cfg.seed, "source": cfg.source,
+                            "method": method_label(cfg.method), "seed": cfg.seed, "source": cfg.source,
                             "target": cfg.target, "dataset": cfg.dataset.name,
                             "selection": cfg.selection.name, "study": cfg.study})
 
@@ -153,7 +153,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "dataset": cfg.dataset.name,
         "source": cfg.source,
         "target": cfg.target,
-        "method": cfg.method.name,
+        "method": method_label(cfg.method),
         "seed": int(cfg.seed),
         "target_acc": selected.get("test/target/acc"),
         "target_f1": selected.get("test/target/f1"),
@@ -216,9 +216,16 @@ def _resume_checkpoint(cfg: DictConfig, out_dir: Path) -> str | None:
     return str(last)
 
 
+def _label_or_none(cfg: DictConfig) -> str | None:
+    try:
+        return method_label(cfg.method)
+    except Exception:  # noqa: BLE001 - a failure record must be written whatever broke
+        return OmegaConf.select(cfg, "method.name", default=None)
+
+
 def _preempted(cfg: DictConfig, trainer: L.Trainer, out_dir: Path, start: float) -> dict:
     """SIGTERM (or SLURM's pre-emption signal): checkpoint saved by `Preemption`; exit cleanly."""
-    results = {"status": "preempted", "task": cfg.task, "method": cfg.method.name,
+    results = {"status": "preempted", "task": cfg.task, "method": method_label(cfg.method),
                "seed": int(cfg.seed), "steps": int(trainer.global_step),
                "wall_time_s": round(time.time() - start, 3),
                "resume": f"rerun the same command with hydra.run.dir={out_dir} resume=true"}
@@ -302,7 +309,7 @@ def record_failure(cfg: DictConfig, exc: BaseException) -> Path | None:
     return write_json_atomic(path, {
         "status": "failed", "error": f"{type(user_error(exc) or exc).__name__}: {message}",
         "task": OmegaConf.select(cfg, "task", default=None),
-        "method": OmegaConf.select(cfg, "method.name", default=None),
+        "method": _label_or_none(cfg),
         "seed": OmegaConf.select(cfg, "seed", default=None),
         "choices": _hydra_choices(),
         "config": OmegaConf.to_container(cfg, resolve=False),
