@@ -24,7 +24,8 @@ def build_family(cfg: DictConfig) -> DomainFamily:
 
 def build_terms(method: DictConfig, feature_dim: int, num_classes: int) -> dict[str, LossTerm]:
     """The method's own term plus any ``method.extras`` (same shape: loss, weight, schedule)."""
-    specs: dict[str, Any] = {method.name: method}
+    # a system (method.system) may bring no loss term of its own (method.loss: null)
+    specs: dict[str, Any] = {method.name: method} if method.get("loss") else {}
     for key, extra in (method.get("extras") or {}).items():
         specs[extra.get("name", key)] = extra
     terms = {}

@@ -43,3 +43,33 @@ def run_cli(args: list[str], cwd: Path | None = None, env: dict | None = None,
                 "PYTHONWARNINGS": "ignore", **(env or {})}
     return subprocess.run([sys.executable, "-m", "da.train", *args], cwd=cwd or ROOT,
                           env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def method_spec(method: str) -> DictConfig:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.load(Path(CONF_DIR) / "method" / f"{method}.yaml")
+
+
+def has_loss_term(method: str) -> bool:
+    """False for systems (``method.system``) that bring no loss plugin of their own."""
+    return method_spec(method).get("loss") is not None
+
+
+def method_overrides(method: str, tmp_path: Path, *base: str) -> list[str]:
+    """What a method's ``needs:`` list asks for, made in ``tmp_path`` (e.g. ``init_from``:
+    a source model of the default network, as a state dict)."""
+    import torch
+
+    from da.build import build_family, build_module
+
+    out = []
+    for need in method_spec(method).get("needs") or []:
+        if need == "init_from":
+            cfg = compose_cfg(["method=source_only", *base], tmp_path)
+            path = tmp_path / "source_model.pt"
+            torch.save(build_module(cfg, build_family(cfg)).net.state_dict(), path)
+            out.append(f"init_from={path}")
+        else:
+            raise NotImplementedError(f"tests cannot provide {need!r} for method={method}")
+    return out

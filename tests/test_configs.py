@@ -9,7 +9,7 @@ from hydra.utils import instantiate
 
 from da.build import build_datamodule, build_family, build_module
 from da.config import CONF_DIR
-from tests.conftest import compose_cfg
+from tests.conftest import compose_cfg, method_overrides
 
 CONF = Path(CONF_DIR)
 # groups whose options only matter to Hydra's launcher/sweeper (composed, not instantiated here)
@@ -25,7 +25,10 @@ def _options() -> list[tuple[str, str]]:
 
 
 def _inputs(group: str, option: str, tmp_path: Path) -> list[str]:
-    """Overrides an option cannot build without (dataset=files needs the user's files)."""
+    """Overrides an option cannot build without (dataset=files needs the user's files;
+    a method's `needs:`, e.g. init_from for shot)."""
+    if group == "method":
+        return method_overrides(option, tmp_path)
     if (group, option) != ("dataset", "files"):
         return []
     import numpy as np

@@ -10,13 +10,14 @@ import pytest
 
 from da.config import CONF_DIR
 from da.train import run
+from tests.conftest import method_overrides
 
 METHODS = sorted(p.stem for p in (Path(CONF_DIR) / "method").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("method", METHODS)
 def test_method_trains_and_reports(method, make_cfg, tmp_path):
-    cfg = make_cfg(f"method={method}")
+    cfg = make_cfg(f"method={method}", *method_overrides(method, tmp_path))
     results = run(cfg)
     on_disk = json.loads((tmp_path / "results.json").read_text())
     assert on_disk["method"] == method
