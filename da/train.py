@@ -94,7 +94,7 @@ def validate(cfg: DictConfig) -> None:
     if int(cfg.num_threads) < 1:
         raise DAError(f"num_threads must be >= 1, got {cfg.num_threads}")
     loggers = cfg.get("logger") or {}
-    if "wandb" in loggers:
+    if loggers.get("wandb") is not None:
         check_wandb_mode(str(loggers.wandb.get("mode", "offline")))
 
 
@@ -113,8 +113,10 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     ckpt_path = _resume_checkpoint(cfg, out_dir)
 
     history = MetricHistory()
-    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()] + [history]
-    loggers = [instantiate(lg) for lg in (cfg.get("logger") or {}).values()]
+    # `callbacks.<name>=null` (or `~callbacks.<name>`) switches one off
+    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
+    callbacks.append(history)
+    loggers = [instantiate(lg) for lg in (cfg.get("logger") or {}).values() if lg is not None]
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     check_batch(module.terms, cfg.data.batch_size, trainer.world_size)
 

@@ -161,3 +161,11 @@ def test_compiled_network_trains_and_checkpoints(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["status"] == "ok" and results["target_acc"] > 0
+
+
+def test_one_callback_and_one_logger_can_be_switched_off(tmp_path):
+    proc = run_cli([*FAST, "callbacks.diagnostics=null", "logger=default", "logger.wandb=null",
+                    f"hydra.run.dir={tmp_path}"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert not (tmp_path / "diagnostics.json").exists()
+    assert not (tmp_path / "wandb").exists() and (tmp_path / "csv").is_dir()
