@@ -57,19 +57,20 @@ def has_loss_term(method: str) -> bool:
 
 
 def method_overrides(method: str, tmp_path: Path, *base: str) -> list[str]:
-    """What a method's ``needs:`` list asks for, made in ``tmp_path`` (e.g. ``init_from``:
-    a source model of the default network, as a state dict)."""
+    """What a method's ``needs:`` list asks for, made in ``tmp_path``: ``init_from`` (a
+    source model of the default network, as a state dict) or a distillation ``teacher``."""
     import torch
 
     from da.build import build_family, build_module
 
     out = []
     for need in method_spec(method).get("needs") or []:
-        if need == "init_from":
+        if need in ("init_from", "teacher"):
             cfg = compose_cfg(["method=source_only", *base], tmp_path)
             path = tmp_path / "source_model.pt"
             torch.save(build_module(cfg, build_family(cfg)).net.state_dict(), path)
-            out.append(f"init_from={path}")
+            out.append(f"init_from={path}" if need == "init_from"
+                       else f"method.loss.teacher_path={path}")
         else:
             raise NotImplementedError(f"tests cannot provide {need!r} for method={method}")
     return out

@@ -9,7 +9,7 @@ import torch
 
 from da.build import build_family, build_module
 from da.config import CONF_DIR
-from tests.conftest import has_loss_term
+from tests.conftest import has_loss_term, method_overrides
 
 # methods with a loss plugin (systems such as mcd/shot have their own tests in tests/systems)
 ADAPTIVE = sorted(p.stem for p in (Path(CONF_DIR) / "method").glob("*.yaml")
@@ -25,9 +25,9 @@ def _batch(family, n=8):
 
 
 @pytest.mark.parametrize("method", ADAPTIVE)
-def test_adaptation_term_sends_gradient_to_the_backbone(method, make_cfg):
+def test_adaptation_term_sends_gradient_to_the_backbone(method, make_cfg, tmp_path):
     """Guards against the silent failure where the adaptation loss stops training anything."""
-    cfg = make_cfg(f"method={method}")
+    cfg = make_cfg(f"method={method}", *method_overrides(method, tmp_path))
     family = build_family(cfg)
     module = build_module(cfg, family)
     module.planned_steps = 10
@@ -39,7 +39,8 @@ def test_adaptation_term_sends_gradient_to_the_backbone(method, make_cfg):
     f, logits = module.net(torch.cat([x_s, x_t]))
     from da.losses.base import LossInputs
 
-    inputs = LossInputs(f[:8], f[8:], logits[:8], logits[8:], y_s, progress=0.5)
+    inputs = LossInputs(f[:8], f[8:], logits[:8], logits[8:], y_s, progress=0.5,
+                        x_s=x_s, x_t=x_t)
     term = module.terms[method]
     out = term.loss(inputs)
     (term.coefficient(0.5) * out.loss).backward()
