@@ -9,12 +9,9 @@ outputs, each training iteration runs
   (``G`` fixed): the classifiers disagree as much as they can on the target;
 * step C: ``G`` minimises ``d`` on the target, ``num_k`` times (4 in the paper).
 
-Manual optimisation with two optimizers (``G``; ``C1 + C2``). Lightning counts every
-step of a wrapped optimizer as a global step, so only the last step C goes through the
-wrapper: ``global_step`` counts iterations and ``trainer.max_steps`` keeps its meaning.
-Learning-rate annealing is stepped once per iteration. Predictions (validation, test) come
-from ``C1``. The unwrapped steps bypass Lightning's precision plugin: use ``32-true`` or
-``bf16-mixed``, not ``16-mixed``.
+Manual optimisation with two optimizers (``G``; ``C1 + C2``); only the last step C
+advances ``global_step`` (see :mod:`da.systems.base`). Predictions (validation, test)
+come from ``C1``.
 """
 
 from __future__ import annotations
@@ -25,8 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from da.errors import DAError, TrainingFailed
-from da.module import DAModule, InverseDecay
+from da.errors import DAError
+from da.systems.base import ManualDAModule
 
 
 def discrepancy(logits_a: Tensor, logits_b: Tensor) -> Tensor:
@@ -34,39 +31,26 @@ def discrepancy(logits_a: Tensor, logits_b: Tensor) -> Tensor:
     return (logits_a.float().softmax(-1) - logits_b.float().softmax(-1)).abs().mean()
 
 
-class MCDModule(DAModule):
+class MCDModule(ManualDAModule):
     def __init__(self, *args, num_k: int = 4, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if num_k < 1:
             raise DAError(f"method.system.num_k must be >= 1, got {num_k}")
-        self.automatic_optimization = False
         self.num_k = num_k
-        self.needs_target = True
         self.classifier2 = copy.deepcopy(self.net.classifier)
         self.classifier2.reset_parameters()
 
     def _generator(self, x: Tensor) -> Tensor:
         return self.net.bottleneck(self.net.backbone(x))
 
-    def _check(self, name: str, loss: Tensor) -> None:
-        if self.guard_nonfinite and not torch.isfinite(loss):
-            raise TrainingFailed(f"non-finite loss at step {self.global_step} in MCD step {name}; "
-                                 "lower optim.optimizer.lr (the last good checkpoint is kept)")
-
-    def _update(self, opt, loss: Tensor, counted: bool = False) -> None:
-        opt.zero_grad()
-        self.manual_backward(loss)
-        # only a step through Lightning's wrapper advances global_step
-        opt.step() if counted else opt.optimizer.step()
-
     def step_a(self, opt_g, opt_c, x_s: Tensor, y_s: Tensor) -> tuple[Tensor, Tensor]:
         """Generator and both classifiers on the source; returns (loss, C1's logits)."""
         f_s = self._generator(x_s)
         logits_s = self.net.classifier(f_s)
         loss = F.cross_entropy(logits_s, y_s) + F.cross_entropy(self.classifier2(f_s), y_s)
-        self._check("A", loss)
+        self.check_finite("MCD step A", loss)
         opt_g.zero_grad()
-        self._update(opt_c, loss)
+        self.update(opt_c, loss)
         opt_g.optimizer.step()
         return loss, logits_s
 
@@ -77,8 +61,8 @@ class MCDModule(DAModule):
             f_s, f_t = self._generator(x_s), self._generator(x_t)
         d = discrepancy(c1(f_t), c2(f_t))
         loss = F.cross_entropy(c1(f_s), y_s) + F.cross_entropy(c2(f_s), y_s) - d
-        self._check("B", loss)
-        self._update(opt_c, loss)
+        self.check_finite("MCD step B", loss)
+        self.update(opt_c, loss)
         return d
 
     def step_c(self, opt_g, opt_c, x_t: Tensor) -> Tensor:
@@ -86,8 +70,8 @@ class MCDModule(DAModule):
         for i in range(self.num_k):
             f_t = self._generator(x_t)
             d = discrepancy(self.net.classifier(f_t), self.classifier2(f_t))
-            self._check("C", d)
-            self._update(opt_g, d, counted=i == self.num_k - 1)
+            self.check_finite("MCD step C", d)
+            self.update(opt_g, d, counted=i == self.num_k - 1)
         opt_c.zero_grad()  # the classifiers' gradients from step C are never applied
         return d
 
@@ -98,9 +82,7 @@ class MCDModule(DAModule):
         loss_a, logits_s = self.step_a(opt_g, opt_c, x_s, y_s)
         d_b = self.step_b(opt_c, x_s, y_s, x_t)
         d_c = self.step_c(opt_g, opt_c, x_t)
-        scheds = self.lr_schedulers()
-        for sched in scheds if isinstance(scheds, list) else [scheds] if scheds else []:
-            sched.step()
+        self.step_schedulers()
         self.train_acc(logits_s.detach(), y_s)
         self.log("train/cls_loss", loss_a.detach() / 2)
         self.log("train/mcd/discrepancy_b", d_b.detach())
@@ -110,20 +92,6 @@ class MCDModule(DAModule):
         self.log("train/progress", self.progress)
 
     def configure_optimizers(self):
-        self.planned_steps = max(int(self.trainer.estimated_stepping_batches), 1)
-        backbone = [p for p in self.net.backbone.parameters() if p.requires_grad]
-        gen = [{"params": backbone, "lr_mult": self.backbone_lr_mult},
-               {"params": [p for p in self.net.bottleneck.parameters() if p.requires_grad],
-                "lr_mult": 1.0}]
-        cls = [{"params": [*self.net.classifier.parameters(), *self.classifier2.parameters()],
-                "lr_mult": 1.0}]
-        opts = [self.optimizer_factory([g for g in gen if g["params"]]),
-                self.optimizer_factory(cls)]
-        for opt in opts:
-            for group in opt.param_groups:
-                group["lr"] = group["lr"] * group["lr_mult"]
-        if not self.lr_anneal:
-            return opts
-        decay = InverseDecay(self.planned_steps, **self.lr_anneal)
-        return opts, [torch.optim.lr_scheduler.LambdaLR(o, decay) for o in opts]
-
+        classifiers = [*self.net.classifier.parameters(), *self.classifier2.parameters()]
+        return self.build_optimizers([self.generator_groups(),
+                                      [{"params": classifiers, "lr_mult": 1.0}]])
