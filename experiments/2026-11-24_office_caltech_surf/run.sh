@@ -5,13 +5,14 @@
 # Usage: experiments/2026-11-24_office_caltech_surf/run.sh [OUT_DIR] [METHODS]
 set -euo pipefail
 OUT=${1:-logs/office_caltech_surf}
-METHODS=${2:-source_only,mmd,dann,coral,mcd}
+METHODS=${2:-source_only,mmd,dann,coral}
 export DA_DATA_DIR=${DA_DATA_DIR:-../shared/data}
 sweep() {
   for task in "$@"; do
     s=${task%%:*}; t=${task##*:}
     .venv/bin/python -m da.train -m experiment=office_caltech_surf source=$s target=$t \
       method=$METHODS seed=0,1,2 num_threads=1 logger=csv trainer.enable_progress_bar=false \
+      paths.log_dir=$OUT \
       hydra.sweep.dir=$OUT/${s}_${t}
   done
 }
