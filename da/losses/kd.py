@@ -73,8 +73,9 @@ class KDLoss(DALoss):
                 p.requires_grad_(False)
             self._teacher.append(net.eval())
         net = self._teacher[0]
-        if next(net.parameters()).device != x.device:
-            net.to(x.device)
+        p = next(net.parameters())
+        if p.device != x.device or (x.is_floating_point() and p.dtype != x.dtype):
+            net.to(x.device, x.dtype if x.is_floating_point() else p.dtype)  # bf16-true, GPUs
         return net
 
     def forward(self, inputs: LossInputs) -> LossOutput:
