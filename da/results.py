@@ -65,7 +65,9 @@ def find_completed(root: str | os.PathLike, digest: str) -> Path | None:
             r = read_results(path)
         except (OSError, json.JSONDecodeError):
             continue
-        if (r.get("status") == "ok" and r.get("config_hash") == digest
-                and not r.get("reused_from")):
+        # a copy made for another sweep is not an original (but an original overwritten by
+        # a copy of itself, from older versions, names its own folder: still valid)
+        copy = r.get("reused_from") and Path(r["reused_from"]).resolve() != path.parent.resolve()
+        if r.get("status") == "ok" and r.get("config_hash") == digest and not copy:
             return path
     return None

@@ -326,10 +326,13 @@ def _hydra_main(cfg: DictConfig) -> float | None:
             log.info("skipping: the same config already completed in %s (force=true reruns)",
                      done.parent)
             previous = read_results(done)
-            # the new sweep directory stays complete for da-report; the copy names its source
-            write_json_atomic(_output_dir(cfg) / RESULTS_FILE,
-                              {**previous, "reused_from": previous.get("reused_from")
-                               or str(done.parent)})
+            out = _output_dir(cfg)
+            # a new sweep directory stays complete for da-report; the copy names its source.
+            # The same directory (the same command re-run) keeps its original untouched.
+            if out.resolve() != done.parent.resolve():
+                write_json_atomic(out / RESULTS_FILE,
+                                  {**previous, "reused_from": previous.get("reused_from")
+                                   or str(done.parent)})
             return optimized_value(cfg, previous)
     try:
         return optimized_value(cfg, run(cfg))

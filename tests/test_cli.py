@@ -154,6 +154,19 @@ def test_failed_job_does_not_stop_the_sweep_and_a_rerun_runs_only_it(tmp_path):
     assert len(collect_runs([tmp_path])) == 5  # the reused copy is not counted twice
 
 
+def test_rerunning_into_the_same_sweep_dir_skips_and_keeps_the_originals(tmp_path):
+    sweep = ["-m", *FAST, f"paths.log_dir={tmp_path}", f"hydra.sweep.dir={tmp_path}/s",
+             "method=source_only", "seed=0,1"]
+    assert run_cli(sweep).returncode == 0
+    first = {p: p.read_text() for p in (tmp_path / "s").rglob("results.json")}
+    for _ in range(2):  # twice: a second re-run must still find the originals
+        again = run_cli(sweep)
+        assert again.returncode == 0, again.stderr[-2000:]
+        out = again.stdout + again.stderr
+        assert out.count("skipping: the same config already completed") == 2
+    assert {p: p.read_text() for p in (tmp_path / "s").rglob("results.json")} == first
+
+
 @pytest.mark.slow
 def test_compiled_network_trains_and_checkpoints(tmp_path):
     """`model.compile=true` (torch.compile; ~40 s of compilation on 2 CPU cores)."""

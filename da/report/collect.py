@@ -31,7 +31,8 @@ def collect_runs(paths: list[str | Path]) -> list[dict[str, Any]]:
             rows.append(_row(r, f.parent))
     # a sweep re-run copies completed results ("reused_from"); count each run once
     dirs = {row["run_dir"] for row in rows}
-    return [row for row in rows if row.get("reused_from") not in dirs]
+    return [row for row in rows
+            if row.get("reused_from") not in dirs or row["reused_from"] == row["run_dir"]]
 
 
 def _row(r: dict[str, Any], run_dir: Path) -> dict[str, Any]:
