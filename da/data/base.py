@@ -29,7 +29,7 @@ class LazyInputs(ABC):
 
     @abstractmethod
     def __getitem__(self, idx: Tensor) -> LazyInputs:
-        """The subset at ``idx`` (1-D int64), in that order."""
+        """The subset at ``idx``: 1-D int64 indices (in that order) or a boolean mask."""
 
     @abstractmethod
     def get(self, i: int, augment: bool) -> Tensor:

@@ -196,7 +196,7 @@ class ImageFiles(LazyInputs):
         return len(self.paths)
 
     def __getitem__(self, idx: Tensor) -> ImageFiles:
-        return ImageFiles(Path(self.base), self.paths[np.asarray(idx, np.int64)],
+        return ImageFiles(Path(self.base), self.paths[np.asarray(idx)],
                           self.train_transform, self.eval_transform)
 
     def get(self, i: int, augment: bool) -> Tensor:
@@ -255,6 +255,7 @@ class Images(DomainFamily):
         self.train_transform, self.eval_transform = image_transforms(
             int(resize_size), int(crop_size), mean, std)
         self._listings: dict[tuple[str, str], _Listing] = {}
+        self._splits: dict[int, Split] = {}
         if self.preset is not None:
             self.name = self.preset.name
             self.domains = tuple(self.preset.domains)
@@ -430,7 +431,10 @@ class Images(DomainFamily):
             if self.source and self.target:
                 self._check_same_classes()
         lst = self._listings[(domain, split)]
-        paths = np.array([p.encode() for p in lst.paths])
-        log.info("%s/%s %s: %d images", self.name, domain, split, len(paths))
-        return Split(ImageFiles(lst.base, paths, self.train_transform, self.eval_transform),
-                     torch.from_numpy(lst.labels))
+        if id(lst) not in self._splits:  # one Split per listing: a single list's train and
+            paths = np.array([p.encode() for p in lst.paths])  # test splits are one object
+            log.info("%s/%s: %d images", self.name, domain, len(paths))
+            self._splits[id(lst)] = Split(
+                ImageFiles(lst.base, paths, self.train_transform, self.eval_transform),
+                torch.from_numpy(lst.labels))
+        return self._splits[id(lst)]

@@ -175,6 +175,11 @@ class ResNet(nn.Module):
         self.net = net
         self.out_features = _RESNETS[arch]
 
+    def blocks(self) -> list[nn.Module]:
+        """The stem and the four stages, in forward order (units of partial fine-tuning)."""
+        n = self.net
+        return [nn.ModuleList([n.conv1, n.bn1]), n.layer1, n.layer2, n.layer3, n.layer4]
+
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
 

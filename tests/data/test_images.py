@@ -219,3 +219,14 @@ def test_three_training_steps_on_a_generated_tree(make_cfg, tmp_path, workers):
     assert res["task"] == "images:photo->sketch" and res["steps"] == 3
     assert 0.0 <= res["target_acc"] <= 1.0
     assert len(res["target_per_class_acc"]) == 2
+
+
+def test_single_list_gives_one_split_object_and_masks_select(tmp_path):
+    _folders(tmp_path)
+    fam = Images(str(tmp_path), source="photo", target="sketch", resize_size=8, crop_size=8)
+    train, test = fam.load("sketch", "train"), fam.load("sketch", "test")
+    assert train is test  # transductive families can tell by identity
+    mask = train.y == 1
+    picked = train.x[mask]
+    assert len(picked) == 4
+    assert torch.equal(picked.get(0, augment=False), train.x.get(4, augment=False))
