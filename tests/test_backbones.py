@@ -7,9 +7,10 @@ import torch
 import torch.nn.functional as F
 import torchvision
 import torchvision.models._api as tv_api
+from hydra.utils import instantiate
 
 from da.errors import DAError
-from da.nets.backbones import DTN, DANNMnist, ResNet
+from da.nets.vision import DTN, DANNMnist, ResNet
 
 
 def _params(m: torch.nn.Module) -> int:
@@ -117,3 +118,13 @@ def test_resnet_blocks_are_stem_and_stages_in_order():
     assert len(blocks) == 5 and blocks[-1] is net.net.layer4
     owned = {id(p) for b in blocks for p in b.parameters()}
     assert owned == {id(p) for p in net.parameters()}  # every weight belongs to one block
+
+
+@pytest.mark.parametrize(("name", "shape", "features"), [
+    ("dann_mnist", (1, 28, 28), 768), ("dann_mnist", (3, 32, 32), 1200),
+    ("dtn", (3, 32, 32), 512), ("resnet18", (3, 64, 64), 512), ("resnet50", (3, 64, 64), 2048)])
+def test_backbone_yamls_build_the_networks(make_cfg, name, shape, features):
+    """conf/backbone/<name>.yaml instantiates as build.py does it (input_shape from the data)."""
+    net = instantiate(make_cfg(f"backbone={name}").backbone, input_shape=list(shape))
+    assert net.out_features == features
+    assert net.eval()(torch.randn(2, *shape)).shape == (2, features)
