@@ -25,13 +25,26 @@ def _options() -> list[tuple[str, str]]:
 
 
 def _inputs(group: str, option: str, tmp_path: Path) -> list[str]:
-    """Overrides an option cannot build without (dataset=files needs the user's files)."""
-    if (group, option) != ("dataset", "files"):
-        return []
+    """Overrides an option cannot build without: dataset=files and dataset=images need the
+    user's files; ImageNet weights need a download (not possible in the test environment)."""
     import numpy as np
 
-    np.savez(tmp_path / "d.npz", x=np.zeros((4, 3), np.float32), y=np.arange(4) % 2)
-    return [f"dataset.source_path={tmp_path / 'd.npz'}", f"dataset.target_path={tmp_path / 'd.npz'}"]
+    if (group, option) == ("dataset", "files"):
+        np.savez(tmp_path / "d.npz", x=np.zeros((4, 3), np.float32), y=np.arange(4) % 2)
+        return [f"dataset.source_path={tmp_path / 'd.npz'}",
+                f"dataset.target_path={tmp_path / 'd.npz'}"]
+    if (group, option) == ("dataset", "images"):
+        from PIL import Image
+
+        for dom in ("photo", "sketch"):
+            for cls in ("cat", "dog"):
+                (tmp_path / "imgs" / dom / cls).mkdir(parents=True)
+                Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(
+                    tmp_path / "imgs" / dom / cls / "0.png")
+        return [f"dataset.root={tmp_path / 'imgs'}", "source=photo", "target=sketch"]
+    if (group, option) == ("experiment", "office31_resnet50"):
+        return ["backbone.weights=null"]
+    return []
 
 
 @pytest.mark.parametrize(("group", "option"), _options(), ids=lambda v: str(v))
