@@ -245,7 +245,7 @@ def _per_class(module, dm) -> dict[str, list]:
     split = dm.splits["target_test"]
     module.eval()
     preds = torch.cat([module(x.to(module.device)).argmax(-1).cpu()
-                       for x in split.x.split(512)])
+                       for x in dm.input_batches(split.x, 512)])
     k = dm.num_classes
     cm = confusion_matrix(split.y.numpy(), preds.numpy(), labels=list(range(k)))
     support = cm.sum(1)

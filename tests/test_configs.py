@@ -37,9 +37,28 @@ def _inputs(group: str, option: str, tmp_path: Path) -> list[str]:
     return [f"dataset.source_path={tmp_path / 'd.npz'}", f"dataset.target_path={tmp_path / 'd.npz'}"]
 
 
+def _image_inputs(group: str, option: str, tmp_path: Path) -> list[str]:
+    """dataset=images needs the user's images (an 8x8 PNG per class and domain here); the
+    ImageNet weights of office31_resnet50 need a download, impossible in the tests."""
+    if (group, option) == ("dataset", "images"):
+        import numpy as np
+        from PIL import Image
+
+        for dom in ("photo", "sketch"):
+            for cls in ("cat", "dog"):
+                (tmp_path / "imgs" / dom / cls).mkdir(parents=True)
+                Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(
+                    tmp_path / "imgs" / dom / cls / "0.png")
+        return [f"dataset.root={tmp_path / 'imgs'}", "source=photo", "target=sketch"]
+    if (group, option) == ("experiment", "office31_resnet50"):
+        return ["backbone.weights=null"]
+    return []
+
+
 @pytest.mark.parametrize(("group", "option"), _options(), ids=lambda v: str(v))
 def test_option_composes_and_instantiates(group, option, tmp_path):
-    cfg = compose_cfg([f"{group}={option}", *_inputs(group, option, tmp_path)], tmp_path)
+    cfg = compose_cfg([f"{group}={option}", *_inputs(group, option, tmp_path),
+                       *_image_inputs(group, option, tmp_path)], tmp_path)
     assert cfg is not None
     if group in HYDRA_SIDE:
         return

@@ -38,11 +38,11 @@ class DomainDiagnostics(L.Callback):
         self.results: dict[str, float] = {}
 
     @torch.no_grad()
-    def _features(self, module: L.LightningModule, x: torch.Tensor) -> np.ndarray:
+    def _features(self, module: L.LightningModule, dm, x) -> np.ndarray:
         was_training = module.training
         module.eval()
         f = torch.cat([module.net(b.to(module.device))[0].float().cpu()
-                       for b in x[: self.max_samples].split(256)])
+                       for b in dm.input_batches(x, 256, self.max_samples)])
         module.train(was_training)
         return f.numpy()
 
@@ -50,8 +50,8 @@ class DomainDiagnostics(L.Callback):
         dm = trainer.datamodule
         if dm is None or not getattr(dm, "splits", None):
             return
-        f_s = self._features(module, dm.splits["source_val"].x)
-        f_t = self._features(module, dm.target_pool)
+        f_s = self._features(module, dm, dm.splits["source_val"].x)
+        f_t = self._features(module, dm, dm.target_pool)
         xs, xt = torch.from_numpy(f_s), torch.from_numpy(f_t)
         self.results[f"a_distance_{when}"] = proxy_a_distance(f_s, f_t)
         self.results[f"mmd2_{when}"] = float(mmd2_quadratic(

@@ -1,12 +1,15 @@
 """The dataset-family contract.
 
 A *family* (``conf/dataset/<name>.yaml``) knows its domain names, class count and input
-shape, and loads one domain's ``train`` or ``test`` split as tensors. Small benchmarks are
-decoded once and held in memory, so the loader is never the bottleneck.
+shape, and loads one domain's ``train`` or ``test`` split. Small benchmarks are decoded
+once and held in memory as tensors, so the loader is never the bottleneck. Image
+collections too large for that (Office-31, DomainNet, ...) give :class:`LazyInputs`
+instead: references to files, decoded (and augmented) per sample by loader workers.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from torch import Tensor
@@ -14,11 +17,34 @@ from torch import Tensor
 from da.errors import DAError
 
 
+class LazyInputs(ABC):
+    """Inputs held as references (file paths) and decoded one sample at a time.
+
+    Indexing with an index tensor selects a subset (still lazy), so a :class:`Split`
+    of lazy inputs is split and permuted like one of tensors; :meth:`get` decodes.
+    """
+
+    @abstractmethod
+    def __len__(self) -> int: ...
+
+    @abstractmethod
+    def __getitem__(self, idx: Tensor) -> LazyInputs:
+        """The subset at ``idx``: 1-D int64 indices (in that order) or a boolean mask."""
+
+    @abstractmethod
+    def get(self, i: int, augment: bool) -> Tensor:
+        """Sample ``i`` as a float tensor of ``input_shape``; ``augment`` selects the random
+        training transform (drawn from torch's global generator) over the evaluation one."""
+
+
 @dataclass(frozen=True)
 class Split:
-    """Inputs ``x (N, *input_shape)`` float32 and labels ``y (N,)`` int64 of one domain split."""
+    """Inputs ``x (N, *input_shape)`` float32 and labels ``y (N,)`` int64 of one domain split.
 
-    x: Tensor
+    ``x`` is a tensor, or :class:`LazyInputs` for data decoded on demand.
+    """
+
+    x: Tensor | LazyInputs
     y: Tensor
 
     def __post_init__(self) -> None:

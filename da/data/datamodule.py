@@ -23,16 +23,23 @@ Training batches are ``{"source": (x, y), "target": (x,)}`` from a :class:`StepL
 each step's batch is a pure function of ``(split_seed + seed, step)``, so a resumed run
 sees the same batches as an uninterrupted one. ``batch_size`` is global: each of
 ``world_size`` processes takes its ``batch_size // world_size`` rows of the same global batch.
+
+Inputs are tensors, or :class:`~da.data.base.LazyInputs` (image files) decoded per sample:
+then ``num_workers`` / ``pin_memory`` apply to training batches as well as to evaluation
+(in-memory training batches are sliced in the main process, which is faster).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import lightning as L
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
 
-from da.data.base import DomainFamily, Split
-from da.data.loader import DomainStream, StepLoader
+from da.data.base import DomainFamily, LazyInputs, Split
+from da.data.loader import DomainStream, StepLoader, as_dataset
 from da.errors import DAError
 
 
@@ -131,7 +138,7 @@ class DADataModule(L.LightningDataModule):
                           f"{world} processes; use a multiple of {world}")
         return self.batch_size // world
 
-    def _loader(self, ds, batch_size: int, shuffle: bool, drop_last: bool) -> DataLoader:
+    def _loader(self, ds: Dataset, batch_size: int, shuffle: bool, drop_last: bool) -> DataLoader:
         return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
                           num_workers=self.num_workers, pin_memory=self.pin_memory,
                           persistent_workers=self.num_workers > 0)
@@ -155,17 +162,30 @@ class DADataModule(L.LightningDataModule):
         start = trainer.global_step if trainer is not None else 0
         rank = trainer.global_rank if trainer is not None else 0
         world = trainer.world_size if trainer is not None else 1
-        return StepLoader(streams, start_step=start, rank=rank, world=world)
+        lazy = not isinstance(src.x, Tensor) or not isinstance(self.target_pool, Tensor)
+        return StepLoader(streams, start_step=start, rank=rank, world=world,
+                          num_workers=self.num_workers if lazy else 0,
+                          pin_memory=self.pin_memory and lazy)
 
     def _eval(self, names: list[str]) -> list[DataLoader]:
-        return [self._loader(TensorDataset(self.splits[n].x, self.splits[n].y),
+        return [self._loader(as_dataset(self.splits[n].x, self.splits[n].y),
                              self.eval_batch_size, False, False) for n in names]
 
     def val_dataloader(self) -> list[DataLoader]:
         """Source validation, target test (oracle curve only), and the unlabelled target
         pool (inputs only) for the label-free validators."""
-        pool = self._loader(TensorDataset(self.target_pool), self.eval_batch_size, False, False)
+        pool = self._loader(as_dataset(self.target_pool), self.eval_batch_size, False, False)
         return [*self._eval(["source_val", "target_test"]), pool]
+
+    def input_batches(self, x: Tensor | LazyInputs, batch_size: int,
+                      limit: int | None = None) -> Iterable[Tensor]:
+        """The first ``limit`` (all if ``None``) inputs of ``x`` in order, batch by batch,
+        as the evaluation loaders give them (for diagnostics and per-class scores)."""
+        if isinstance(x, Tensor):
+            return x[:limit].split(batch_size)
+        if limit is not None and limit < len(x):
+            x = x[torch.arange(limit)]
+        return (b[0] for b in self._loader(as_dataset(x), batch_size, False, False))
 
     def test_dataloader(self) -> list[DataLoader]:
         return self._eval(["source_test", "target_test"])
