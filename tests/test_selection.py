@@ -79,3 +79,13 @@ def test_every_validator_logged_every_validation(make_cfg):
             assert key in row, key
     assert set(r["validators"]) == set(V.VALIDATORS)
     assert r["selection"]["monitor"] == "val/select/snd"
+
+
+def test_snd_scores_a_fixed_subset_of_large_pools():
+    from da.selection.validators import snd
+
+    f = torch.randn(300, 8, generator=torch.Generator().manual_seed(0))
+    full, sub = snd(f), snd(f, max_samples=100)
+    assert sub == snd(f, max_samples=100)  # the same subset every time
+    idx = torch.randperm(300, generator=torch.Generator().manual_seed(0))[:100]
+    assert sub == snd(f[idx], max_samples=1000) and full != sub

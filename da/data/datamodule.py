@@ -117,7 +117,10 @@ class DADataModule(L.LightningDataModule):
             idx = self._labelled_target(tgt_train)
             self.splits["target_labeled"] = Split(tgt_train.x[idx], tgt_train.y[idx])
             test = self.splits["target_test"]
-            if test.x.shape == tgt_train.x.shape and torch.equal(test.x, tgt_train.x):
+            same = test is tgt_train or test.x is tgt_train.x or (
+                torch.is_tensor(test.x) and torch.is_tensor(tgt_train.x)
+                and test.x.shape == tgt_train.x.shape and torch.equal(test.x, tgt_train.x))
+            if same:
                 keep = torch.ones(len(test), dtype=torch.bool)
                 keep[idx] = False  # transductive: never test on the labelled samples
                 self.splits["target_test"] = Split(test.x[keep], test.y[keep])

@@ -48,7 +48,16 @@ def bnm(p: Tensor) -> float:
     return float(torch.linalg.svdvals(p.float()).sum() / len(p))
 
 
-def snd(f: Tensor, temperature: float = 0.05) -> float:
+def snd(f: Tensor, temperature: float = 0.05, max_samples: int = 5000, seed: int = 0) -> float:
+    """Soft neighbourhood density (Saito et al., ICCV 2021) of the target features.
+
+    The ``N x N`` similarity matrix is scored on a fixed random subset of at most
+    ``max_samples`` rows (the same at every validation), so large pools (60k MNIST) fit in
+    memory: 5,000 rows cost 100 MB.
+    """
+    if len(f) > max_samples:
+        idx = torch.randperm(len(f), generator=torch.Generator().manual_seed(seed))[:max_samples]
+        f = f[idx]
     z = torch.nn.functional.normalize(f.float(), dim=1)
     sim = z @ z.T
     sim.fill_diagonal_(float("-inf"))
