@@ -150,3 +150,12 @@ def test_discriminator_curve_only_for_adversarial_runs(tmp_path):
         {"step": s, "train/dann/disc_acc": a} for s, a in ((10, 0.9), (20, 0.7), (30, 0.6))]}
     path = discriminator_curves([plain, adv], tmp_path / "d.png")
     assert path.stat().st_size > 5000
+
+
+def test_methods_filter(tmp_path, capsys):
+    _fake_run(tmp_path, "source_only", 0, 0.5, 0.6)
+    _fake_run(tmp_path, "dann", 0, 0.7, 0.8)
+    _fake_run(tmp_path, "mcd", 0, 0.1, 0.2, status="failed")
+    assert main([str(tmp_path), "--no-html", "--methods", "source_only,dann"]) == 0
+    out = capsys.readouterr().out
+    assert "| dann |" in out and "mcd" not in out and "2 runs (0 failed)" in out

@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", nargs="?", const="default", default=None, metavar="CSV",
                    help="add a 'published' column: the shipped table of published results "
                         "(no value) or your own CSV with columns task,method,acc,source")
+    p.add_argument("--methods", metavar="A,B,...",
+                   help="only these methods (comma-separated), e.g. the ones a study compares")
     p.add_argument("--no-html", action="store_true", help="skip the figures and report.html")
     p.add_argument("--selection", action="store_true",
                    help="add per-validator tables: selected target accuracy vs the oracle")
@@ -48,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
         rows = collect_runs(args.paths)
         if args.wandb:
             rows += collect_wandb(args.wandb)
+        if args.methods:
+            keep = {m.strip() for m in args.methods.split(",") if m.strip()}
+            found = {r.get("method") for r in rows}
+            rows = [r for r in rows if r.get("method") in keep]
+            if not rows:
+                raise DAError(f"no runs of --methods {args.methods}; the runs found are of "
+                              f"{', '.join(sorted(map(str, found)))}")
         if not rows:
             raise DAError(f"no results.json found under {', '.join(args.paths)}; point "
                           "da-report at run or sweep directories")
