@@ -17,7 +17,9 @@ METHODS = sorted(p.stem for p in (Path(CONF_DIR) / "method").glob("*.yaml"))
 
 @pytest.mark.parametrize("method", METHODS)
 def test_method_trains_and_reports(method, make_cfg, tmp_path):
-    cfg = make_cfg(f"method={method}", *method_overrides(method, tmp_path))
+    # a short run (diagnostics are tested in tests/test_callbacks.py)
+    cfg = make_cfg(f"method={method}", "trainer.max_steps=6", "trainer.val_check_interval=3",
+                   "callbacks.diagnostics=null", *method_overrides(method, tmp_path))
     results = run(cfg)
     on_disk = json.loads((tmp_path / "results.json").read_text())
     assert on_disk["method"] == method

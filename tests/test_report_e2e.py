@@ -60,5 +60,5 @@ def test_html_report_renders_in_headless_chromium(sweep, tmp_path):
     assert shot.stat().st_size > 20000  # a rendered page with figures, not a blank one
     dom = subprocess.run(["chromium", *flags, "--dump-dom", page.as_uri()],
                          capture_output=True, text=True, timeout=120, check=True).stdout
-    assert dom.count("<table") >= 2 and dom.count("data:image/png;base64,") == 3
+    assert dom.count("<table") >= 2 and dom.count("data:image/png;base64,") == 4
     assert "skdigits:clean-&gt;shifted" in dom
