@@ -122,6 +122,23 @@ def test_published_reference_column_and_average(tmp_path, capsys):
     assert "published" in tex and "& 91.7" in tex
 
 
+def test_published_average_covers_only_the_tasks_a_method_ran_on(tmp_path, capsys):
+    ref = tmp_path / "ref.csv"
+    ref.write_text("task,method,acc,source\n"
+                   "t1:a->b,source_only,40.0,p\nt2:b->a,source_only,80.0,p\n"
+                   "t1:a->b,dann,60.0,p\nt2:b->a,dann,90.0,p\n")
+    runs = tmp_path / "runs"
+    for task, method in (("t1:a->b", "dann"), ("t2:b->a", "dann"), ("t1:a->b", "source_only")):
+        d = runs / f"{task.replace(':', '_').replace('>', '')}_{method}"
+        write_json_atomic(d / "results.json", {
+            "status": "ok", "task": task, "method": method, "seed": 0, "target_acc": 0.5,
+            "target_acc_oracle": 0.5, "target_acc_last": 0.5, "source_acc": 1.0})
+    assert main([str(runs), "--no-html", "--reference", str(ref)]) == 0
+    out = capsys.readouterr().out
+    assert "| source_only | 1 | 50.0 | 50.0 | 50.0 | 100.0 | 40.0 |" in out  # t1 only, not 60.0
+    assert "| dann | 2 | 50.0 | 50.0 | 50.0 | 100.0 | 75.0 |" in out
+
+
 def test_shipped_reference_table_is_readable():
     from da.report.tables import load_reference
 

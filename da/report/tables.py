@@ -96,7 +96,8 @@ def average_table(groups: dict[str, dict[str, Group]],
                   reference: Reference | None = None) -> list[str]:
     """With several tasks: per method, the mean over tasks of the per-task means.
 
-    The published average is over the same tasks, shown only when it covers all of them.
+    A method's published average is over the tasks that method ran on, shown only when
+    the reference covers all of them (a method run on fewer tasks is compared on those).
     """
     if len(groups) < 2:
         return []
@@ -106,23 +107,24 @@ def average_table(groups: dict[str, dict[str, Group]],
              "| method | tasks | " + " | ".join(HEADERS[m] for m in METRICS) + ref_col + " |",
              "|---|---|" + "---|" * (len(METRICS) + bool(ref_col))]
 
-    def published_mean(name: str) -> str:
-        vals = [reference.get((t, name)) for t in groups] if reference else []
+    def published_mean(name: str, tasks) -> str:
+        vals = [reference.get((t, name)) for t in tasks] if reference else []
         return f"{statistics.fmean(v[0] for v in vals):.1f}" if vals and all(vals) else "-"
 
     for name in methods:
-        per_task = [t[name] for t in groups.values() if name in t]
+        tasks = [k for k, t in groups.items() if name in t]
+        per_task = [groups[k][name] for k in tasks]
         cells = []
         for m in METRICS:
             means = [g.cells[m].mean for g in per_task if g.cells[m].mean is not None]
             cells.append(f"{100 * statistics.fmean(means):.1f}" if means else "-")
         if reference is not None:
-            cells.append(published_mean(name))
+            cells.append(published_mean(name, tasks))
         lines.append(f"| {name} | {len(per_task)} | " + " | ".join(cells) + " |")
     if reference is not None:
         others = sorted({m for (t, m) in reference if t in groups} - set(methods))
         for name in others:
-            avg = published_mean(name)
+            avg = published_mean(name, groups)
             if avg != "-":
                 lines.append(f"| *{name}* (published only) | {len(groups)} | "
                              + " | ".join("-" for _ in METRICS) + f" | {avg} |")
