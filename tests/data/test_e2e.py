@@ -7,6 +7,7 @@ import json
 import numpy as np
 
 from da.train import run
+from tests.conftest import run_cli
 from tests.data.conftest import need_shared
 
 
@@ -40,8 +41,6 @@ def test_files_cli_on_office_caltech_mat_and_npz(tmp_path):
     """The issue's command on two real Office-Caltech ``.mat`` files, then on ``.npz`` copies
     of them: both train, and both see the same 10 classes (1-based labels detected)."""
     from scipy.io import loadmat
-
-    from tests.conftest import run_cli
 
     root = need_shared("office_caltech10_surf/amazon_SURF_L10.mat",
                        "office_caltech10_surf/webcam_SURF_L10.mat")
