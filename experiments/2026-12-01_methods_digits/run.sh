@@ -8,16 +8,17 @@
 set -euo pipefail
 OUT=${1:-logs/digits_mnist_usps}
 export DA_DATA_DIR=${DA_DATA_DIR:-../shared/data}
-RUN=(.venv/bin/python -m da.train experiment=digits_mnist_usps logger=csv
-     trainer.enable_progress_bar=false paths.log_dir=$OUT)
-"${RUN[@]}" -m method=source_only,mmd,dann,coral,jan,cdan,cdan_e,mdd,mcc,entropy,bnm,afn,iw,mcd \
+ARGS=(experiment=digits_mnist_usps logger=csv trainer.enable_progress_bar=false
+      paths.log_dir=$OUT)
+SWEEP=(.venv/bin/python -m da.train -m "${ARGS[@]}")
+"${SWEEP[@]}" method=source_only,mmd,dann,coral,jan,cdan,cdan_e,mdd,mcc,entropy,bnm,afn,iw,mcd \
   seed=0,1,2 hydra.sweep.dir=$OUT/sweep_methods
-"${RUN[@]}" -m 'method=dann,cdan' +method@method.extras.bsp=bsp seed=0,1,2 \
+"${SWEEP[@]}" 'method=dann,cdan' +method@method.extras.bsp=bsp seed=0,1,2 \
   hydra.sweep.dir=$OUT/sweep_bsp
 for s in 0 1 2; do
   ckpt=$(ls "$OUT"/sweep*/*_source_only_mnist2usps_s$s/checkpoints/best-step*.ckpt | head -1)
-  "${RUN[@]}" -m method=adda,shot seed=$s init_from="$ckpt" hydra.sweep.dir=$OUT/sweep_init_s$s
-  "${RUN[@]}" method=kd seed=$s method.loss.teacher_path="$ckpt" \
+  "${SWEEP[@]}" method=adda,shot seed=$s init_from="$ckpt" hydra.sweep.dir=$OUT/sweep_init_s$s
+  .venv/bin/python -m da.train "${ARGS[@]}" method=kd seed=$s method.loss.teacher_path="$ckpt" \
     hydra.run.dir=$OUT/kd/s$s
 done
 .venv/bin/da-report "$OUT" --reference --selection --no-html \
