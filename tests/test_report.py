@@ -19,6 +19,14 @@ def _fake_run(root, method, seed, acc, oracle, status="ok"):
     })
 
 
+def _task_run(root, task, method, acc):
+    """A completed seed-0 run of ``method`` on ``task`` (source accuracy 100 %)."""
+    d = root / f"{task.replace(':', '_').replace('>', '')}_{method}"
+    write_json_atomic(d / "results.json", {
+        "status": "ok", "task": task, "method": method, "seed": 0, "target_acc": acc,
+        "target_acc_oracle": acc, "target_acc_last": acc, "source_acc": 1.0})
+
+
 def test_report_table_and_csv(tmp_path, capsys):
     for seed, acc in enumerate([0.50, 0.60, 0.70]):
         _fake_run(tmp_path, "source_only", seed, acc, acc + 0.05)
@@ -61,10 +69,7 @@ def test_report_missing_path(tmp_path, capsys):
 
 def test_average_row_over_tasks(tmp_path, capsys):
     for task, acc in (("t1:a->b", 0.5), ("t2:b->a", 0.7)):
-        d = tmp_path / task.replace(":", "_").replace(">", "")
-        write_json_atomic(d / "results.json", {
-            "status": "ok", "task": task, "method": "dann", "seed": 0, "target_acc": acc,
-            "target_acc_oracle": acc, "target_acc_last": acc, "source_acc": 1.0})
+        _task_run(tmp_path, task, "dann", acc)
     assert main([str(tmp_path), "--no-html"]) == 0
     out = capsys.readouterr().out
     assert "### average over 2 tasks" in out and "| dann | 2 | 60.0 | 60.0 | 60.0 | 100.0 |" in out
@@ -106,10 +111,7 @@ def test_published_reference_column_and_average(tmp_path, capsys):
                    "t1:a->b,coral,50.0,paper B\nt2:b->a,coral,60.0,paper B\n")
     runs = tmp_path / "runs"
     for task, acc in (("t1:a->b", 0.5), ("t2:b->a", 0.7)):
-        d = runs / task.replace(":", "_").replace(">", "")
-        write_json_atomic(d / "results.json", {
-            "status": "ok", "task": task, "method": "dann", "seed": 0, "target_acc": acc,
-            "target_acc_oracle": acc, "target_acc_last": acc, "source_acc": 1.0})
+        _task_run(runs, task, "dann", acc)
     assert main([str(runs), "--no-html", "--reference", str(ref)]) == 0
     out = capsys.readouterr().out
     assert "| Δ vs source_only | published |" in out
@@ -129,10 +131,7 @@ def test_published_average_covers_only_the_tasks_a_method_ran_on(tmp_path, capsy
                    "t1:a->b,dann,60.0,p\nt2:b->a,dann,90.0,p\n")
     runs = tmp_path / "runs"
     for task, method in (("t1:a->b", "dann"), ("t2:b->a", "dann"), ("t1:a->b", "source_only")):
-        d = runs / f"{task.replace(':', '_').replace('>', '')}_{method}"
-        write_json_atomic(d / "results.json", {
-            "status": "ok", "task": task, "method": method, "seed": 0, "target_acc": 0.5,
-            "target_acc_oracle": 0.5, "target_acc_last": 0.5, "source_acc": 1.0})
+        _task_run(runs, task, method, 0.5)
     assert main([str(runs), "--no-html", "--reference", str(ref)]) == 0
     out = capsys.readouterr().out
     assert "| source_only | 1 | 50.0 | 50.0 | 50.0 | 100.0 | 40.0 |" in out  # t1 only, not 60.0
