@@ -225,9 +225,17 @@ def _label_or_none(cfg: DictConfig) -> str | None:
         return OmegaConf.select(cfg, "method.name", default=None)
 
 
+def _hash_or_none(cfg: DictConfig) -> str | None:
+    try:
+        return config_hash(cfg)
+    except Exception:  # noqa: BLE001 - a failure record must be written whatever broke
+        return None
+
+
 def _preempted(cfg: DictConfig, trainer: L.Trainer, out_dir: Path, start: float) -> dict:
     """SIGTERM (or SLURM's pre-emption signal): checkpoint saved by `Preemption`; exit cleanly."""
-    results = {"status": "preempted", "task": cfg.task, "method": method_label(cfg.method),
+    results = {"status": "preempted", "config_hash": config_hash(cfg), "task": cfg.task,
+               "method": method_label(cfg.method),
                "seed": int(cfg.seed), "steps": int(trainer.global_step),
                "wall_time_s": round(time.time() - start, 3),
                "resume": f"rerun the same command with hydra.run.dir={out_dir} resume=true"}
@@ -310,6 +318,7 @@ def record_failure(cfg: DictConfig, exc: BaseException) -> Path | None:
     message = " ".join(str(user_error(exc) or exc).split()) or type(exc).__name__
     return write_json_atomic(path, {
         "status": "failed", "error": f"{type(user_error(exc) or exc).__name__}: {message}",
+        "config_hash": _hash_or_none(cfg),
         "task": OmegaConf.select(cfg, "task", default=None),
         "method": _label_or_none(cfg),
         "seed": OmegaConf.select(cfg, "seed", default=None),

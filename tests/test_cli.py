@@ -134,6 +134,7 @@ def test_nonfinite_loss_stops_with_step_and_term_and_records_failure(tmp_path):
     assert "non-finite loss at step 0 in term(s) mmd" in line
     (result,) = _results(tmp_path)
     assert result["status"] == "failed" and "non-finite" in result["error"]
+    assert len(result["config_hash"]) == 16  # da-report matches it against a later rerun
 
 
 def test_failed_job_does_not_stop_the_sweep_and_a_rerun_runs_only_it(tmp_path):

@@ -104,6 +104,32 @@ def test_rows_from_a_wandb_project(monkeypatch, tmp_path, capsys):
     assert "| dann | 2 (1 failed) | 70.0 ± 14.1 |" in capsys.readouterr().out
 
 
+def test_stopped_or_failed_run_superseded_by_a_completed_rerun_is_left_out(tmp_path, capsys):
+    from omegaconf import OmegaConf
+
+    from da.results import config_hash
+
+    cfg = OmegaConf.create({"method": {"name": "dann", "lr": "${lr}"}, "lr": 0.1, "seed": 0})
+    other = OmegaConf.merge(cfg, {"lr": 0.2})
+    base = {"task": "toy:a->b", "method": "dann", "seed": 0}
+    write_json_atomic(tmp_path / "rerun/results.json", {
+        **base, "status": "ok", "config_hash": config_hash(cfg), "target_acc": 0.8,
+        "target_acc_oracle": 0.9, "target_acc_last": 0.8, "source_acc": 0.99})
+    # an older record without a hash: matched through Hydra's saved config beside it
+    write_json_atomic(tmp_path / "stopped/results.json", {**base, "status": "preempted"})
+    (tmp_path / "stopped/.hydra").mkdir()
+    OmegaConf.save(cfg, tmp_path / "stopped/.hydra/config.yaml")
+    # a failed run of another config (lr 0.2) is still a failure
+    write_json_atomic(tmp_path / "lr2/results.json",
+                      {**base, "status": "failed", "config_hash": config_hash(other)})
+    assert main([str(tmp_path), "--no-html"]) == 0
+    out = capsys.readouterr().out
+    assert "| dann | 1 (1 failed) | 80.0 ± 0.0" in out
+    assert "2 runs (1 failed; 1 failed or stopped runs left out" in out
+    rows = list(csv.DictReader(open(tmp_path / "results.csv")))
+    assert sorted(r["status"] for r in rows) == ["failed", "ok"]
+
+
 def test_published_reference_column_and_average(tmp_path, capsys):
     ref = tmp_path / "ref.csv"
     ref.write_text("task,method,acc,source\n"

@@ -6,7 +6,9 @@ import json
 import signal
 
 import pytest
+from omegaconf import OmegaConf
 
+from da.results import config_hash
 from tests.conftest import run_cli
 
 ARGS = ["debug=fast", "method=dann", "trainer.max_steps=30", "trainer.val_check_interval=10",
@@ -42,6 +44,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(uninterrupted, tmp_path, 
         assert proc.returncode == 0, proc.stderr[-3000:]
         pre = _result(tmp_path)
         assert pre["status"] == "preempted" and pre["steps"] == step
+        assert pre["config_hash"] == config_hash(OmegaConf.load(tmp_path / ".hydra/config.yaml"))
     assert (tmp_path / "checkpoints" / "last.ckpt").is_file()
     resumed = _run(tmp_path, "resume=true")
     assert resumed.returncode == 0, resumed.stderr[-3000:]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from da.errors import DAError
 from da.report import figures
-from da.report.collect import collect_runs, collect_wandb, write_csv
+from da.report.collect import collect_runs, collect_wandb, drop_superseded, write_csv
 from da.report.html import html_page, latex_table
 from da.report.tables import (
     load_reference,
@@ -47,9 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.paths and not args.wandb:
             raise DAError("give run or sweep directories, or --wandb ENTITY/PROJECT")
-        rows = collect_runs(args.paths)
+        rows = collect_runs(args.paths, keep_superseded=True)
         if args.wandb:
             rows += collect_wandb(args.wandb)
+        n_found = len(rows)
+        rows = drop_superseded(rows)
+        superseded = n_found - len(rows)
         if args.methods:
             keep = {m.strip() for m in args.methods.split(",") if m.strip()}
             found = {r.get("method") for r in rows}
@@ -92,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(text)
     failed = sum(r.get("status", "ok") != "ok" for r in rows)
-    print(f"\n{len(rows)} runs ({failed} failed); wrote results.csv, results.md, results.tex"
+    print(f"\n{len(rows)} runs ({failed} failed"
+          + (f"; {superseded} failed or stopped runs left out: a later run of the same "
+             "config completed" if superseded else "")
+          + "); wrote results.csv, results.md, results.tex"
           + ("" if args.no_html else ", figures/ and report.html") + f" in {out}")
     return 0
 

@@ -8,15 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from da.errors import DAError
-from da.results import RESULTS_FILE
+from da.results import RESULTS_FILE, config_hash
 
 ROW_FIELDS = ("task", "method", "seed", "status", "target_acc", "target_acc_oracle",
               "target_acc_last", "source_acc", "target_f1", "selection", "steps",
               "wall_time_s", "run_dir", "error")
 
 
-def collect_runs(paths: list[str | Path]) -> list[dict[str, Any]]:
-    """One row per ``results.json`` found (recursively) under ``paths``."""
+def collect_runs(paths: list[str | Path], keep_superseded: bool = False) -> list[dict[str, Any]]:
+    """One row per ``results.json`` found (recursively) under ``paths``; failed or stopped
+    runs that a completed run of the same config superseded are left out unless
+    ``keep_superseded``."""
     rows = []
     for root in map(Path, paths):
         if not root.exists():
@@ -31,8 +33,19 @@ def collect_runs(paths: list[str | Path]) -> list[dict[str, Any]]:
             rows.append(_row(r, f.parent))
     # a sweep re-run copies completed results ("reused_from"); count each run once
     dirs = {row["run_dir"] for row in rows}
-    return [row for row in rows
+    rows = [row for row in rows
             if row.get("reused_from") not in dirs or row["reused_from"] == row["run_dir"]]
+    return rows if keep_superseded else drop_superseded(rows)
+
+
+def drop_superseded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Leave out failed or stopped runs whose config later completed (in another folder).
+
+    A run is the same config when its ``config_hash`` is: recorded in ``results.json``, or
+    (for records that lack it) recomputed from the ``.hydra/config.yaml`` beside it.
+    """
+    done = {row["config_hash"] for row in rows if row["status"] == "ok" and row["config_hash"]}
+    return [row for row in rows if row["status"] == "ok" or row["config_hash"] not in done]
 
 
 def _row(r: dict[str, Any], run_dir: Path) -> dict[str, Any]:
@@ -44,7 +57,21 @@ def _row(r: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     row["validators"] = r.get("validators") or {}
     row["history"] = r.get("history") or []
     row["reused_from"] = r.get("reused_from")
+    row["config_hash"] = r.get("config_hash") or _hash_of_saved_config(run_dir)
     return row
+
+
+def _hash_of_saved_config(run_dir: Path) -> str | None:
+    """The config hash of the run in ``run_dir`` from Hydra's saved (unresolved) config."""
+    path = run_dir / ".hydra" / "config.yaml"
+    if not path.is_file():
+        return None
+    from omegaconf import OmegaConf
+
+    try:
+        return config_hash(OmegaConf.load(path))
+    except Exception:  # noqa: BLE001 - an unreadable config only means "not matched"
+        return None
 
 
 def write_csv(rows: list[dict[str, Any]], path: str | Path) -> Path:
@@ -78,6 +105,6 @@ def collect_wandb(path: str, api=None) -> list[dict[str, Any]]:
         r.update({k: summary.get(k) for k in ("target_acc", "target_acc_oracle",
                                                 "target_acc_last", "source_acc", "target_f1")})
         r["run_dir"] = getattr(run, "url", run.id)
-        r["validators"], r["history"], r["reused_from"] = {}, [], None
+        r["validators"], r["history"], r["reused_from"], r["config_hash"] = {}, [], None, None
         rows.append(r)
     return rows
