@@ -125,9 +125,13 @@ def test_stopped_or_failed_run_superseded_by_a_completed_rerun_is_left_out(tmp_p
     assert main([str(tmp_path), "--no-html"]) == 0
     out = capsys.readouterr().out
     assert "| dann | 1 (1 failed) | 80.0 ± 0.0" in out
-    assert "2 runs (1 failed; 1 failed or stopped runs left out" in out
+    assert "2 runs (1 failed; left out 1 failed or stopped run(s) whose config completed" in out
     rows = list(csv.DictReader(open(tmp_path / "results.csv")))
     assert sorted(r["status"] for r in rows) == ["failed", "ok"]
+    # with --methods the count is of the methods shown, not of dann's stopped run
+    _fake_run(tmp_path, "source_only", 0, 0.5, 0.6)
+    assert main([str(tmp_path), "--no-html", "--methods", "source_only"]) == 0
+    assert "1 runs (0 failed); wrote" in capsys.readouterr().out
 
 
 def test_published_reference_column_and_average(tmp_path, capsys):

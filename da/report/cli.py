@@ -50,9 +50,6 @@ def main(argv: list[str] | None = None) -> int:
         rows = collect_runs(args.paths, keep_superseded=True)
         if args.wandb:
             rows += collect_wandb(args.wandb)
-        n_found = len(rows)
-        rows = drop_superseded(rows)
-        superseded = n_found - len(rows)
         if args.methods:
             keep = {m.strip() for m in args.methods.split(",") if m.strip()}
             found = {r.get("method") for r in rows}
@@ -60,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
             if not rows:
                 raise DAError(f"no runs of --methods {args.methods}; the runs found are of "
                               f"{', '.join(sorted(map(str, found)))}")
+        n_found = len(rows)  # the count printed at the end is of the methods shown
+        rows = drop_superseded(rows)
+        superseded = n_found - len(rows)
         if not rows:
             raise DAError(f"no results.json found under {', '.join(args.paths)}; point "
                           "da-report at run or sweep directories")
@@ -96,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     failed = sum(r.get("status", "ok") != "ok" for r in rows)
     print(f"\n{len(rows)} runs ({failed} failed"
-          + (f"; {superseded} failed or stopped runs left out: a later run of the same "
-             "config completed" if superseded else "")
+          + (f"; left out {superseded} failed or stopped run(s) whose config completed "
+             "in a later run" if superseded else "")
           + "); wrote results.csv, results.md, results.tex"
           + ("" if args.no_html else ", figures/ and report.html") + f" in {out}")
     return 0

@@ -48,7 +48,10 @@ if [[ ${STREAMS:-2} == 1 ]]; then
 else
   stream "${A[@]}" & a=$!
   stream "${B[@]}" & b=$!
-  wait $a && wait $b
+  failed=0
+  wait $a || failed=1  # wait for both streams, whichever fails
+  wait $b || failed=1
+  (( failed == 0 )) || { echo "a stream failed; see the log above" >&2; exit 1; }
 fi
 .venv/bin/da-report "$OUT" --reference --selection --no-html \
   --out experiments/2026-12-01_methods_digits/office_caltech_surf
