@@ -28,11 +28,21 @@ def method_label(method) -> str:
     return "+".join([str(method.name), *(str(e.get("name") or k) for k, e in extras.items())])
 
 
+def files_domain(index, *args) -> str:
+    """``${da.files_domain:0|1,source_path,target_path,source_x_key,target_x_key,source_name,
+    target_name}``: the ``files`` dataset's source (0) or target (1) domain name."""
+    from da.data.files import domain_names
+
+    return domain_names(*(None if a is None else str(a) for a in args))[int(index)]
+
+
 def _register() -> None:
     if not OmegaConf.has_resolver("da.isatty"):
         OmegaConf.register_new_resolver("da.isatty", lambda: sys.stderr.isatty())
     if not OmegaConf.has_resolver("da.method_label"):
         OmegaConf.register_new_resolver("da.method_label", method_label)
+    if not OmegaConf.has_resolver("da.files_domain"):
+        OmegaConf.register_new_resolver("da.files_domain", files_domain)
 
 
 _register()

@@ -1,8 +1,22 @@
-"""Bring your own arrays: a source and a target file become the domains ``source`` and ``target``.
+"""Bring your own arrays: a source and a target file become two domains named after the files.
 
 ``dataset=files dataset.source_path=a.npz dataset.target_path=b.npz`` (formats: see
-:mod:`da.data.array_readers`). The class count and input shape come from the data, so
-the files are read once in ``__init__`` (cached per path) before the model is built.
+:mod:`da.data.array_readers`) is the task ``files:a->b``. The class count and input shape
+come from the data, so the files are read once in ``__init__`` (cached per path) before the
+model is built.
+
+* Names (:func:`domain_names`): ``dataset.source_name`` / ``dataset.target_name``, else the
+  file stems; when the stems coincide, the stem and the array key (``data_Xs``, ``data_Xt``:
+  one file holding both domains), else the parent folder and the stem (``a_feat``,
+  ``b_feat``), else ``source`` / ``target``. Characters other than letters, digits, ``.``,
+  ``-`` and ``_`` become ``_`` (names go into run directories and ``task``). The roles
+  ``source`` and ``target`` stay valid names for the two domains (older commands).
+* Keys: ``dataset.source_x_key`` / ``source_y_key`` / ``target_x_key`` / ``target_y_key``
+  (default: ``x_key`` / ``y_key``), so one ``.mat`` holding ``Xs, Ys, Xt, Yt`` is both
+  files. The target test file is read with the target keys.
+* ``preprocess`` (:mod:`da.data.preprocess`, per domain, without labels): ``none``
+  (default), ``zscore``, ``jda``, ``l2``; for ``(N, D)`` features only. The target test
+  file is transformed with the statistics of the target pool.
 
 * Labels may be 0-based or 1-based: if the smallest label over all files is 1 and the
   largest equals the number of distinct labels, they are taken as 1-based and shifted;
@@ -19,11 +33,13 @@ the files are read once in ``__init__`` (cached per path) before the model is bu
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from da.data import preprocess as prep
 from da.data.array_readers import read_arrays
 from da.data.base import DomainFamily, Split
 from da.errors import DAError
@@ -48,26 +64,59 @@ def _labels(y: np.ndarray, path: Path) -> np.ndarray:
     return yf.astype(np.int64)
 
 
+def _clean(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", str(name)) or "_"
+
+
+def domain_names(source_path: str | None, target_path: str | None,
+                 source_x_key: str | None = None, target_x_key: str | None = None,
+                 source_name: str | None = None,
+                 target_name: str | None = None) -> tuple[str, str]:
+    """The two domains' names (see the module docstring); pure, so configs can call it."""
+    if not source_path or not target_path:
+        return source_name or "source", target_name or "target"
+    s, t = Path(str(source_path)), Path(str(target_path))
+    candidates = [(s.stem, t.stem)]
+    if source_x_key and target_x_key:
+        candidates.append((f"{s.stem}_{source_x_key}", f"{t.stem}_{target_x_key}"))
+    candidates += [(f"{s.parent.name}_{s.stem}", f"{t.parent.name}_{t.stem}"),
+                   ("source", "target")]
+    auto = next(c for c in candidates if _clean(c[0]) != _clean(c[1]) or c[0] == "source")
+    return _clean(source_name or auto[0]), _clean(target_name or auto[1])
+
+
 class Files(DomainFamily):
     """Source / target arrays read from files; see the module docstring.
 
     Args:
         source_path, target_path: labelled source, (unlabelled in training) target.
         target_test_path: optional labelled target test file.
-        x_key, y_key: array names (npz/pt/mat) or label column (csv).
+        x_key, y_key: array names (npz/pt/mat) or label column (csv), for both domains.
+        source_x_key, source_y_key, target_x_key, target_y_key: per-domain names
+            (default: ``x_key`` / ``y_key``).
+        source_name, target_name: domain names (default: from the files).
+        preprocess: ``none``, ``zscore``, ``jda`` or ``l2``.
     """
 
     name = "files"
-    domains = ("source", "target")
 
     def __init__(self, source_path: str | None = None, target_path: str | None = None,
                  target_test_path: str | None = None, x_key: str | None = None,
-                 y_key: str | None = None) -> None:
+                 y_key: str | None = None, source_x_key: str | None = None,
+                 source_y_key: str | None = None, target_x_key: str | None = None,
+                 target_y_key: str | None = None, source_name: str | None = None,
+                 target_name: str | None = None, preprocess: str = "none") -> None:
         if not source_path or not target_path:
             raise DAError("dataset=files needs dataset.source_path=<file> and "
                           "dataset.target_path=<file> (.npz/.npy/.csv/.pt/.mat)")
+        self.preprocess = prep.check_option(preprocess)
+        keys = {"source": (source_x_key or x_key, source_y_key or y_key),
+                "target": (target_x_key or x_key, target_y_key or y_key)}
+        keys["target_test"] = keys["target"]
+        self.domains = domain_names(source_path, target_path, keys["source"][0],
+                                    keys["target"][0], source_name, target_name)
         paths = {"source": source_path, "target": target_path, "target_test": target_test_path}
-        raw = {k: read_arrays(Path(p).expanduser().resolve(), x_key, y_key)
+        raw = {k: read_arrays(Path(p).expanduser().resolve(), *keys[k])
                for k, p in paths.items() if p}
         self.paths = {k: Path(p) for k, p in paths.items() if p}
         ys = {k: _labels(y, self.paths[k]) for k, (_, y) in raw.items()}
@@ -85,8 +134,9 @@ class Files(DomainFamily):
             raise DAError("class counts differ: " + ", ".join(
                 f"{k} {self.paths[k]} has {n}" for k, n in counts.items())
                 + "; source and target must share the label set")
+        xs = self._preprocessed({k: x for k, (x, _) in raw.items()})
         self._splits = {k: Split(_inputs(x, self.paths[k]), torch.from_numpy(ys[k]))
-                        for k, (x, _) in raw.items()}
+                        for k, x in xs.items()}
         shapes = {k: tuple(s.x.shape[1:]) for k, s in self._splits.items()}
         if len(set(shapes.values())) > 1:
             raise DAError("input shapes differ: " + ", ".join(
@@ -99,7 +149,35 @@ class Files(DomainFamily):
         log.info("files: %d classes, input shape %s, %s", self.num_classes, self.input_shape,
                  ", ".join(f"{k} {len(s)}" for k, s in self._splits.items()))
 
+    def _preprocessed(self, xs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Each domain's features transformed with its own (label-free) statistics; the
+        target test file with those of the target pool."""
+        if self.preprocess == "none":
+            return xs
+        bad = {k: x.shape for k, x in xs.items() if x.ndim != 2}
+        if bad:
+            raise DAError(f"dataset.preprocess={self.preprocess} is for (N, D) feature vectors, "
+                          f"but {', '.join(f'{k} has shape {s}' for k, s in bad.items())}; "
+                          "use dataset.preprocess=none")
+        stats = {k: prep.fit(xs[k], self.preprocess) for k in ("source", "target")}
+        stats["target_test"] = stats["target"]
+        log.info("files: preprocess=%s, fitted per domain on its unlabelled inputs",
+                 self.preprocess)
+        return {k: prep.transform(x, self.preprocess, stats[k]).astype(np.float32)
+                for k, x in xs.items()}
+
+    def check_task(self, source: str, target: str) -> None:
+        """The file-derived names, or the roles ``source`` / ``target`` (older commands)."""
+        if (source, target) != ("source", "target"):
+            super().check_task(source, target)
+
+    def _role(self, domain: str) -> str:
+        if domain in self.domains:
+            return ("source", "target")[self.domains.index(domain)]
+        return domain
+
     def _load(self, domain: str, split: str) -> Split:
-        if domain == "target" and split == "test":
+        role = self._role(domain)
+        if role == "target" and split == "test":
             return self._splits.get("target_test", self._splits["target"])
-        return self._splits[domain]
+        return self._splits[role]

@@ -9,8 +9,9 @@ the ``test`` split of a domain are *all* its samples, so the target test set is 
 unlabelled target pool itself, and the source "test" accuracy is in-sample. Numbers
 are comparable with the published tables, not with inductive splits.
 
-``preprocess``: ``jda`` (default) divides each row by its sum, then z-scores each feature
-over the domain's own samples (per domain, as in the JDA code); ``none`` keeps raw counts.
+``preprocess`` (:mod:`da.data.preprocess`, fitted per domain without labels): ``jda``
+(default) divides each row by its sum, then z-scores each feature over the domain's own
+samples (as in the JDA code); ``zscore``, ``l2``; ``none`` keeps raw counts.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from da.data import preprocess as prep
 from da.data.base import DomainFamily, Split
 from da.errors import DAError
 
@@ -39,10 +41,7 @@ def read_surf(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def jda_preprocess(x: np.ndarray) -> np.ndarray:
     """Row-normalise to sum 1, then z-score each column (zero-variance columns stay 0)."""
-    sums = x.sum(1, keepdims=True)
-    x = x / np.where(sums == 0, 1.0, sums)
-    std = x.std(0, keepdims=True)
-    return (x - x.mean(0, keepdims=True)) / np.where(std == 0, 1.0, std)
+    return prep.fit_transform(x, "jda")
 
 
 class OfficeCaltechSURF(DomainFamily):
@@ -50,7 +49,7 @@ class OfficeCaltechSURF(DomainFamily):
 
     Args:
         root: data folder (``paths.data_dir``).
-        preprocess: ``jda`` or ``none``.
+        preprocess: one of :data:`da.data.preprocess.OPTIONS`.
     """
 
     name = "office_caltech_surf"
@@ -59,9 +58,7 @@ class OfficeCaltechSURF(DomainFamily):
     input_shape = (800,)
 
     def __init__(self, root: str = "data", preprocess: str = "jda") -> None:
-        if preprocess not in ("jda", "none"):
-            raise DAError(f"dataset.preprocess must be 'jda' or 'none', got {preprocess!r}")
-        self.root, self.preprocess = Path(root).expanduser(), preprocess
+        self.root, self.preprocess = Path(root).expanduser(), prep.check_option(preprocess)
 
     def _path(self, domain: str) -> Path:
         name = f"{domain}_SURF_L10.mat"
@@ -76,6 +73,6 @@ class OfficeCaltechSURF(DomainFamily):
     def _load(self, domain: str, split: str) -> Split:
         # transductive: train and test are the same samples (see the module docstring)
         x, y = read_surf(self._path(domain))
-        if self.preprocess == "jda":
-            x = jda_preprocess(x)
+        # train and test are the same samples, so fitting on them fits on the training split
+        x = prep.fit_transform(x, self.preprocess)
         return Split(torch.tensor(x, dtype=torch.float32), torch.from_numpy(y.copy()))

@@ -23,7 +23,7 @@ def test_files_family_trains(make_cfg, tmp_path):
                    "trainer.val_check_interval=5")
     assert cfg.backbone._target_.endswith("MLP")
     res = run(cfg)
-    assert res["task"] == "files:source->target" and res["steps"] == 10
+    assert res["task"] == "files:src->tgt" and res["steps"] == 10
     assert 0.0 <= res["target_acc"] <= 1.0
 
 
@@ -59,6 +59,6 @@ def test_files_cli_on_office_caltech_mat_and_npz(tmp_path):
         assert res.returncode == 0, res.stderr[-2000:]
         assert "labels are 1-based" in res.stdout + res.stderr
         r = json.loads((out / "results.json").read_text())
-        assert r["status"] == "ok" and r["steps"] == 20 and r["task"] == "files:source->target"
+        assert r["status"] == "ok" and r["steps"] == 20 and r["task"] == f"files:{src.stem}->{tgt.stem}"
         assert len(r["target_per_class_acc"]) == 10
         assert 0.0 <= r["target_acc"] <= 1.0
