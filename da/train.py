@@ -33,6 +33,7 @@ from da.errors import DAError, TrainingFailed
 from da.results import RESULTS_FILE, config_hash, find_completed, read_results, write_json_atomic
 from da.selection.validators import analyse as analyse_validators
 from da.tracking import check_wandb_mode, finish_wandb
+from da.typecheck import check_types
 
 log = logging.getLogger("da.train")
 
@@ -59,6 +60,7 @@ def _output_dir(cfg: DictConfig) -> Path:
 
 def validate(cfg: DictConfig) -> None:
     """Checks that need no data, so a typo fails in seconds rather than after loading."""
+    check_types(cfg)
     t = cfg.trainer
     max_steps = t.get("max_steps", -1)
     if max_steps is not None and (max_steps == 0 or max_steps < -1):
@@ -102,6 +104,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     """One training run; returns the results dict (also written to ``results.json``)."""
     start = time.time()
     validate(cfg)
+    if cfg.method.get("shallow"):  # a scikit-learn / skada estimator, not a Lightning system
+        return _run_shallow(cfg)
     torch.set_num_threads(int(cfg.num_threads))
     L.seed_everything(int(cfg.seed), workers=True)
     family = build_family(cfg)
@@ -187,6 +191,22 @@ def run(cfg: DictConfig) -> dict[str, Any]:
                  results["target_acc"], sel.monitor, results["target_acc_last"],
                  results["target_acc_oracle"] or float("nan"), out_dir)
     return results
+
+
+def _run_shallow(cfg: DictConfig) -> dict[str, Any]:
+    """``method.shallow`` (da/shallow/runner.py): same splits, loggers and results.json."""
+    from da.shallow.runner import run_shallow
+
+    out_dir = _output_dir(cfg)
+    if cfg.get("resume"):
+        raise DAError(f"method={method_label(cfg.method)} is a shallow method with no "
+                      "checkpoint to resume; drop resume=true")
+    _resume_checkpoint(cfg, out_dir)  # never overwrite a finished run
+
+    def make_loggers() -> list:
+        return [instantiate(lg) for lg in (cfg.get("logger") or {}).values() if lg is not None]
+
+    return run_shallow(cfg, out_dir, _hydra_choices(), make_loggers)
 
 
 def _wandb_summary(lg, results: dict, out_dir: Path) -> None:

@@ -37,6 +37,12 @@ CASES = {
     "schedule_with_wrong_argument": (["method=mmd",
                                       "method.schedule._target_=da.schedules.LinearRamp"],
                                      "unexpected keyword argument 'gamma'"),
+    # config values of the wrong type (da/typecheck.py)
+    "seed_not_an_int": (["seed=abc"], "seed must be an integer, got 'abc' (str); e.g. seed=0"),
+    "max_steps_not_an_int": (["trainer.max_steps=ten"], "trainer.max_steps must be an integer"),
+    "float_batch_size": (["data.batch_size=1.5"], "data.batch_size must be an integer, got 1.5"),
+    "bool_seed": (["seed=true"], "seed must be an integer, got True (bool)"),
+    "lr_not_a_number": (["optim.optimizer.lr=fast"], "optim.optimizer.lr must be a number"),
 }
 
 

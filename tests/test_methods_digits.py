@@ -12,10 +12,12 @@ import pytest
 
 from da.config import CONF_DIR
 from da.train import run
-from tests.conftest import method_overrides
+from tests.conftest import method_overrides, method_spec
 from tests.data.conftest import need_shared
 
-METHODS = sorted(p.stem for p in (Path(CONF_DIR) / "method").glob("*.yaml"))
+# deep methods (digits are images; shallow sk_* methods refuse them: tests/test_shallow.py)
+METHODS = sorted(p.stem for p in (Path(CONF_DIR) / "method").glob("*.yaml")
+                 if not method_spec(p.stem).get("shallow"))
 DIGITS = ["dataset=digits", "source=mnist", "target=usps", "trainer.max_steps=4",
           "trainer.val_check_interval=2", "callbacks.diagnostics=null"]
 

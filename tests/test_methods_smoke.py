@@ -10,9 +10,11 @@ import pytest
 
 from da.config import CONF_DIR
 from da.train import run
-from tests.conftest import method_overrides
+from tests.conftest import method_overrides, method_spec
 
-METHODS = sorted(p.stem for p in (Path(CONF_DIR) / "method").glob("*.yaml"))
+# deep methods; the shallow ones (method.shallow, sk_*) are covered by tests/test_shallow.py
+METHODS = sorted(p.stem for p in (Path(CONF_DIR) / "method").glob("*.yaml")
+                 if not method_spec(p.stem).get("shallow"))
 
 
 @pytest.mark.parametrize("method", METHODS)

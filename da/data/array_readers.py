@@ -94,13 +94,21 @@ def _pt(path: Path, x_key, y_key) -> tuple[np.ndarray, np.ndarray]:
     return tuple(v.numpy() if isinstance(v, torch.Tensor) else np.asarray(v) for v in (x, y))
 
 
-@lru_cache(maxsize=16)
 def read_arrays(path: Path, x_key: str | None = None,
                 y_key: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``(x, y)`` from ``path``; raises a one-line :class:`DAError` on any problem."""
+    """``(x, y)`` from ``path``; raises a one-line :class:`DAError` on any problem.
+
+    Cached per path, keys and file version (a rewritten file is read again)."""
     if not path.is_file():
         raise DAError(f"data file {path} does not exist; give an existing .npz/.npy/.csv/.pt/"
                       ".mat file (absolute path, or relative to the working directory)")
+    st = path.stat()
+    return _read_arrays(path, x_key, y_key, (st.st_mtime_ns, st.st_size))
+
+
+@lru_cache(maxsize=16)
+def _read_arrays(path: Path, x_key: str | None, y_key: str | None,
+                 version: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".npz":

@@ -7,6 +7,7 @@ import json
 import h5py
 import numpy as np
 import pytest
+
 from da.data.files import Files, domain_names
 from da.errors import DAError
 from tests.conftest import compose_cfg, run_cli

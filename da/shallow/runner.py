@@ -1,0 +1,215 @@
+"""Run a shallow method (``method.shallow``) and write the same ``results.json`` as deep runs.
+
+Protocol, identical to the deep methods' where it can be:
+
+* **Data**: :class:`~da.data.datamodule.DADataModule`'s splits (fixed by ``data.split_seed``):
+  the estimator is fitted on the *source training split* (labelled) and the *target pool*
+  (labels dropped), the held-out *source validation* split scores it, and the target test
+  split (and the source test split) are only evaluated.
+* **Selection without target labels**: every point of ``method.shallow.grid`` is fitted;
+  the one with the best source validation accuracy is the result (``selection.name:
+  source_acc``), or, with ``method.shallow.scorer`` (a skada scorer's ``_target_``), the
+  best score of that scorer on the source validation split + target pool. Ties go to the
+  earlier point. ``target_acc_oracle`` is the best target accuracy over the grid (target
+  labels: an upper bound, never a selection); ``target_acc_last`` is the selected model's
+  (there is no "last" checkpoint: the selected model is the final one).
+* ``seed`` seeds NumPy and each estimator's ``random_state`` where the YAML passes it;
+  deterministic estimators give the same result for every seed (the splits do not change
+  with it). ``num_threads`` caps the BLAS / OpenMP threads.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from da import __version__
+from da.build import build_datamodule, build_family
+from da.config import method_label
+from da.errors import DAError
+from da.results import RESULTS_FILE, config_hash, write_json_atomic
+from da.shallow.grid import points, require_packages, with_params
+
+log = logging.getLogger("da.shallow")
+SOURCE, TARGET = 1, -2  # skada's sample_domain convention: sources > 0, targets < 0
+
+
+def check(cfg: DictConfig, family, choices: dict[str, Any]) -> None:
+    name = method_label(cfg.method)
+    if len(family.input_shape) != 1:
+        raise DAError(f"method={name} is a shallow method for feature vectors, but "
+                      f"dataset={family.name} has inputs of shape {tuple(family.input_shape)}; "
+                      "use a deep method, or a vector dataset (office_caltech_surf, moons, "
+                      "files with (N, D) arrays)")
+    if int(cfg.data.get("target_labels_per_class") or 0):
+        raise DAError(f"method={name} is unsupervised DA; set data.target_labels_per_class=0")
+    chosen = str(choices.get("selection") or "source_acc")
+    if chosen != "source_acc":
+        raise DAError(f"selection={chosen} is for deep methods; method={name} selects by source "
+                      "validation accuracy, or by method.shallow.scorer (a skada scorer)")
+
+
+def _arrays(split) -> tuple[np.ndarray, np.ndarray]:
+    return split.x.numpy().astype(np.float64), split.y.numpy()
+
+
+def _takes_domains(method) -> bool:
+    """skada estimators take ``sample_domain``; a plain scikit-learn one does not."""
+    params = inspect.signature(method).parameters.values()
+    return any(p.name == "sample_domain" or p.kind is p.VAR_KEYWORD for p in params)
+
+
+def _predict(est, x: np.ndarray, domain: int) -> np.ndarray:
+    if not _takes_domains(est.predict):
+        return est.predict(x)
+    extra = {"allow_source": True} if domain == SOURCE else {}  # skada refuses source by default
+    return est.predict(x, sample_domain=np.full(len(x), domain), **extra)
+
+
+def _fit_and_score(est, data: dict[str, Any], scorer) -> dict[str, float]:
+    (xs, ys), xt = data["source_train"], data["target_pool"]
+    if _takes_domains(est.fit):
+        X = np.vstack([xs, xt])
+        y = np.concatenate([ys, np.full(len(xt), -1)])  # target labels masked (skada's way)
+        est.fit(X, y, sample_domain=np.r_[np.full(len(xs), SOURCE), np.full(len(xt), TARGET)])
+    else:  # a plain classifier (sk_source_only): the labelled source only
+        est.fit(xs, ys)
+    out = {}
+    for key, (x, yy), dom in (("source_val", data["source_val"], SOURCE),
+                              ("source_test", data["source_test"], SOURCE),
+                              ("target_test", data["target_test"], TARGET)):
+        out[key] = float(np.mean(_predict(est, x, dom) == yy))
+    if scorer is None:
+        out["score"] = out["source_val"]
+    else:  # a skada scorer: source validation split (labelled) + target pool (unlabelled)
+        xv, yv = data["source_val"]
+        out["score"] = float(scorer(est, np.vstack([xv, xt]),
+                                    np.concatenate([yv, np.full(len(xt), -1)]),
+                                    sample_domain=np.r_[np.full(len(xv), SOURCE),
+                                                        np.full(len(xt), TARGET)]))
+    return out
+
+
+def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
+                make_loggers: Callable[[], list]) -> dict[str, Any]:
+    """Fit every grid point, select without target labels, write ``results.json``.
+
+    ``make_loggers`` is called once the input is known to be good, so bad input writes nothing.
+    """
+    from sklearn.metrics import confusion_matrix, f1_score
+    from threadpoolctl import threadpool_limits
+
+    start = time.time()
+    spec, name = cfg.method.shallow, method_label(cfg.method)
+    require_packages(spec.estimator, name)
+    family = build_family(cfg)
+    check(cfg, family, choices)
+    grid = points(spec.get("grid"))
+    for p in grid:
+        with_params(spec.estimator, p, name)  # every grid key exists, before any fit
+    scorer = instantiate(spec.scorer) if spec.get("scorer") else None
+    dm = build_datamodule(cfg, family)
+    dm.setup("fit")
+    data = {k: _arrays(dm.splits[k]) for k in ("source_train", "source_val", "source_test",
+                                                 "target_test")}
+    data["target_pool"] = dm.target_pool.numpy().astype(np.float64)
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    loggers = make_loggers()
+    hparams = {"cfg": resolved, "choices": choices, "task": cfg.task, "method": name,
+               "seed": cfg.seed, "source": cfg.source, "target": cfg.target,
+               "dataset": cfg.dataset.name, "selection": "source_acc", "study": cfg.study}
+    for lg in loggers:
+        lg.log_hyperparams(hparams)
+
+    history, fitted = [], []
+    with threadpool_limits(int(cfg.num_threads)):
+        for i, params in enumerate(grid):
+            np.random.seed(int(cfg.seed))
+            est = instantiate(with_params(spec.estimator, params, name))
+            t0 = time.time()
+            m = _fit_and_score(est, data, scorer)
+            row = {"step": i, "params": params, "val/select/score": m["score"],
+                   "val/source/acc": m["source_val"], "val/target/acc_oracle": m["target_test"],
+                   "test/source/acc": m["source_test"], "fit_time_s": round(time.time() - t0, 3)}
+            history.append(row)
+            fitted.append(est)
+            for lg in loggers:
+                lg.log_metrics({k: v for k, v in row.items() if k.startswith(("val/", "test/"))},
+                               step=i)
+            log.info("%s %s: source val %.4f, score %.4f", name, params, m["source_val"],
+                     m["score"])
+    best = max(range(len(history)), key=lambda i: (history[i]["val/select/score"], -i))
+    sel, est = history[best], fitted[best]
+    xt, yt = data["target_test"]
+    preds = _predict(est, xt, TARGET)
+    k = dm.num_classes
+    cm = confusion_matrix(yt, preds, labels=list(range(k)))
+    support = cm.sum(1)
+    target_acc = sel["val/target/acc_oracle"]
+    results = {
+        "status": "ok",
+        "config_hash": config_hash(cfg),
+        "task": cfg.task,
+        "dataset": cfg.dataset.name,
+        "source": cfg.source,
+        "target": cfg.target,
+        "method": name,
+        "seed": int(cfg.seed),
+        "target_acc": target_acc,
+        "target_f1": float(f1_score(yt, preds, average="macro", labels=list(range(k)),
+                                    zero_division=0)),
+        "target_acc_last": target_acc,
+        "target_acc_oracle": max(r["val/target/acc_oracle"] for r in history),
+        "source_acc": sel["test/source/acc"],
+        "selection": {"name": "source_acc" if scorer is None else f"skada:{type(scorer).__name__}",
+                      "monitor": "val/select/score", "mode": "max",
+                      "best_score": sel["val/select/score"], "best_step": best,
+                      "checkpoint": None, "params": sel["params"], "grid_size": len(grid)},
+        "steps": 0,
+        "resumed_from_step": 0,
+        "wall_time_s": round(time.time() - start, 3),
+        "world_size": 1,
+        "versions": _versions(),
+        "validators": {},
+        "diagnostics": {},
+        "target_per_class_acc": [float(cm[i, i] / support[i]) if support[i] else None
+                                 for i in range(k)],
+        "target_confusion": cm.tolist(),
+        "history": history,
+        "choices": choices,
+        "config": resolved,
+    }
+    write_json_atomic(out_dir / RESULTS_FILE, results)
+    for lg in loggers:
+        lg.log_metrics({"test/target/acc": target_acc, "test/source/acc": results["source_acc"]},
+                       step=len(grid))
+        if type(lg).__name__ == "WandbLogger":
+            from da.train import _wandb_summary  # the deep runs' summary fields and media
+
+            _wandb_summary(lg, results, out_dir)
+        lg.finalize("success")
+    log.info("target_acc=%.4f (selected by %s: %s) | oracle over the grid=%.4f | %s",
+             target_acc, results["selection"]["name"], sel["params"],
+             results["target_acc_oracle"], out_dir)
+    return results
+
+
+def _versions() -> dict[str, str]:
+    import sklearn
+
+    out = {"da": __version__, "sklearn": sklearn.__version__}
+    try:
+        import skada
+
+        out["skada"] = skada.__version__
+    except ImportError:
+        pass
+    return out

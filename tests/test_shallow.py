@@ -1,0 +1,186 @@
+"""Shallow methods (``method=sk_*``, da/shallow/): every one end to end on generated vectors,
+label-free selection, the results.json of deep runs, refusals and the missing-skada path.
+
+Tests needing skada skip with the install hint when it is absent; ``sk_source_only`` is plain
+scikit-learn and always runs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from da.config import CONF_DIR
+from da.errors import DAError
+from da.train import run, user_error
+from tests.conftest import run_cli
+
+SHALLOW = sorted(p.stem for p in (Path(CONF_DIR) / "method").glob("sk_*.yaml"))
+HINT = "pip install 'da[shallow]'"
+
+
+def need_skada(method: str = "sk_coral") -> None:
+    if method != "sk_source_only":
+        pytest.importorskip("skada", reason=f"skada is not installed: {HINT}")
+
+
+def blobs(tmp_path: Path, n_s: int = 200, n_t: int = 150, d: int = 120, k: int = 3,
+          shuffle_target_labels: bool = False) -> list[str]:
+    """Two domains of ``k`` Gaussian classes in ``d`` dims, the target shifted and rescaled;
+    enough samples and dims for every method's grid (subspace alignment keeps 100)."""
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(k, d)) * 1.5
+    ys, yt = np.arange(n_s) % k, np.arange(n_t) % k
+    xs = centres[ys] + rng.normal(size=(n_s, d))
+    xt = 1.3 * (centres[yt] + rng.normal(size=(n_t, d))) + 0.7
+    if shuffle_target_labels:
+        yt = rng.permutation(yt)
+    np.savez(tmp_path / "src.npz", x=xs.astype(np.float32), y=ys)
+    np.savez(tmp_path / "tgt.npz", x=xt.astype(np.float32), y=yt)
+    return ["dataset=files", f"dataset.source_path={tmp_path / 'src.npz'}",
+            f"dataset.target_path={tmp_path / 'tgt.npz'}"]
+
+
+def test_every_shallow_method_is_covered():
+    assert {"sk_source_only", "sk_coral", "sk_sa", "sk_tca", "sk_jdot", "sk_otlabelprop",
+            "sk_kmm", "sk_dasvm"} <= set(SHALLOW)
+
+
+@pytest.mark.parametrize("method", SHALLOW)
+def test_shallow_method_runs_and_writes_the_deep_schema(method, make_cfg, tmp_path):
+    need_skada(method)
+    cfg = make_cfg(f"method={method}", *blobs(tmp_path), "num_threads=1")
+    res = run(cfg)
+    on_disk = json.loads((tmp_path / "results.json").read_text())
+    assert on_disk["status"] == "ok" and on_disk["method"] == method
+    assert on_disk["task"] == "files:src->tgt" and on_disk["config_hash"]
+    for key in ("target_acc", "target_acc_last", "target_acc_oracle", "source_acc"):
+        assert 0.0 <= on_disk[key] <= 1.0, key
+    # the selected grid point is the best source-validation score, never a target one
+    hist = res["history"]
+    assert len(hist) == res["selection"]["grid_size"] >= 1
+    best = res["selection"]["best_step"]
+    assert hist[best]["val/select/score"] == max(r["val/select/score"] for r in hist)
+    assert res["target_acc"] == hist[best]["val/target/acc_oracle"]
+    assert res["target_acc_oracle"] == max(r["val/target/acc_oracle"] for r in hist)
+    assert np.sum(res["target_confusion"]) == 150
+    # a separable problem: far above chance (1/3) on the source
+    assert res["source_acc"] > 0.9
+
+
+def test_results_have_every_key_of_a_deep_run(make_cfg, tmp_path):
+    data = blobs(tmp_path)
+    deep = run(make_cfg("method=source_only", *data, "trainer.max_steps=4",
+                        "trainer.val_check_interval=2", "callbacks.diagnostics=null"))
+    (tmp_path / "results.json").unlink()
+    shallow = run(make_cfg("method=sk_source_only", *data))
+    assert set(deep) - set(shallow) == set()
+    assert set(deep["selection"]) <= set(shallow["selection"])
+
+
+def test_sk_source_only_equals_scikit_learn_on_the_same_split(make_cfg, tmp_path):
+    """The reference: a LogisticRegression fitted by hand on the datamodule's source split."""
+    from sklearn.linear_model import LogisticRegression
+
+    from da.build import build_datamodule, build_family
+
+    cfg = make_cfg("method=sk_source_only", *blobs(tmp_path))
+    res = run(cfg)
+    dm = build_datamodule(cfg, build_family(cfg))
+    dm.setup("fit")
+    tr, va, te = (dm.splits[k] for k in ("source_train", "source_val", "target_test"))
+    scores = {}
+    for c in cfg.method.shallow.grid.C:
+        lr = LogisticRegression(C=c, max_iter=1000).fit(tr.x.double().numpy(), tr.y.numpy())
+        scores[c] = (lr.score(va.x.double().numpy(), va.y.numpy()),
+                     lr.score(te.x.double().numpy(), te.y.numpy()))
+    best_c = max(scores, key=lambda c: (scores[c][0], -list(scores).index(c)))
+    assert res["selection"]["params"] == {"C": best_c}
+    assert res["target_acc"] == pytest.approx(scores[best_c][1])
+
+
+@pytest.mark.parametrize("method", ["sk_source_only", "sk_coral"])
+def test_selection_does_not_see_target_labels(method, make_cfg, tmp_path):
+    need_skada(method)
+    a = run(make_cfg(f"method={method}", *blobs(tmp_path)))
+    (tmp_path / "results.json").unlink()
+    b = run(make_cfg(f"method={method}", *blobs(tmp_path, shuffle_target_labels=True)))
+    assert a["selection"]["params"] == b["selection"]["params"]
+    assert a["selection"]["best_score"] == b["selection"]["best_score"]
+    assert a["target_acc"] != b["target_acc"]  # the labels did change
+
+
+def _one_line(exc: BaseException) -> str:
+    err = user_error(exc)
+    assert err is not None, repr(exc)
+    assert "\n" not in str(err)
+    return str(err)
+
+
+def test_image_datasets_refuse_shallow_methods(make_cfg, tmp_path):
+    with pytest.raises(DAError) as info:
+        run(make_cfg("method=sk_source_only"))  # skdigits: 1x16x16 images
+    assert "shallow method for feature vectors" in _one_line(info.value)
+    assert not list(tmp_path.rglob("results.json")) and not list(tmp_path.rglob("csv"))
+
+
+def test_deep_selection_choice_is_refused(make_cfg, tmp_path, monkeypatch):
+    import da.train
+
+    monkeypatch.setattr(da.train, "_hydra_choices", lambda: {"selection": "entropy"})
+    with pytest.raises(DAError) as info:
+        run(make_cfg("method=sk_source_only", *blobs(tmp_path)))
+    assert "selection=entropy is for deep methods" in _one_line(info.value)
+
+
+def test_missing_skada_is_one_line_with_the_install_hint(make_cfg, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "skada", None)  # `import skada` now raises ImportError
+    with pytest.raises(DAError) as info:
+        run(make_cfg("method=sk_coral", *blobs(tmp_path)))
+    assert HINT in _one_line(info.value) and "'skada'" in str(info.value)
+    assert not list(tmp_path.rglob("results.json"))
+
+
+def test_missing_skada_from_the_command_line_exits_2(tmp_path):
+    fake = tmp_path / "fake" / "skada"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('simulated: skada is not installed')\n")
+    proc = run_cli(["method=sk_coral", *blobs(tmp_path), f"paths.log_dir={tmp_path / 'logs'}"],
+                   env={"PYTHONPATH": str(fake.parent)})
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1 and HINT in lines[0] and "Traceback" not in proc.stderr
+    assert not list(tmp_path.rglob("results.json"))
+
+
+def test_a_sweep_over_twelve_file_pairs_gives_twelve_report_rows(tmp_path):
+    """Three source files x four target files: twelve tasks named after the files, one row
+    each in da-report; re-running the sweep skips every completed job."""
+    from da.report.cli import main as report
+
+    rng = np.random.default_rng(0)
+    names = {"src": ["amazon", "caltech", "dslr"], "tgt": ["webcam", "art", "clipart", "photo"]}
+    for stem in names["src"] + names["tgt"]:
+        y = np.arange(40) % 2
+        np.savez(tmp_path / f"{stem}.npz", x=(rng.normal(size=(40, 4)) + y[:, None]), y=y)
+    paths = {k: ",".join(str(tmp_path / f"{s}.npz") for s in v) for k, v in names.items()}
+    args = ["-m", "dataset=files", f"dataset.source_path={paths['src']}",
+            f"dataset.target_path={paths['tgt']}", "method=sk_source_only", "logger=csv",
+            f"paths.log_dir={tmp_path / 'logs'}"]
+    proc = run_cli([*args, f"hydra.sweep.dir={tmp_path / 'logs' / 'sweep'}"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    runs = sorted(p.name for p in (tmp_path / "logs" / "sweep").iterdir() if p.is_dir())
+    assert len(runs) == 12 and any(r.endswith("_sk_source_only_dslr2clipart_s0") for r in runs)
+    assert report([str(tmp_path / "logs" / "sweep"), "--no-html"]) == 0
+    import csv
+
+    rows = list(csv.DictReader((tmp_path / "logs" / "sweep" / "results.csv").open()))
+    tasks = {r["task"] for r in rows}
+    assert len(rows) == 12 and tasks == {f"files:{s}->{t}" for s in names["src"]
+                                         for t in names["tgt"]}
+    again = run_cli([*args, f"hydra.sweep.dir={tmp_path / 'logs' / 'again'}"])
+    assert (again.stdout + again.stderr).count("skipping: the same config already") == 12
