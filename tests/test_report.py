@@ -175,6 +175,9 @@ def test_shipped_reference_table_is_readable():
     assert ref[("digits:mnist->usps", "dann")][0] == 91.7
     assert ref[("office_caltech_surf:caltech->amazon", "coral")][0] == 52.1
     assert len([k for k in ref if k[1] == "coral"]) == 12
+    # the shallow methods sit beside the published rows of the same method
+    assert all(ref[(t, "sk_coral")] == ref[(t, "coral")] for t, m in ref if m == "coral")
+    assert len([k for k in ref if k[1] == "sk_tca"]) == 12
 
 
 @pytest.mark.parametrize("content", ["task,method\nx,y\n", "task,method,acc,source\nx,y,abc,z\n"])
