@@ -184,3 +184,32 @@ def test_a_sweep_over_twelve_file_pairs_gives_twelve_report_rows(tmp_path):
                                          for t in names["tgt"]}
     again = run_cli([*args, f"hydra.sweep.dir={tmp_path / 'logs' / 'again'}"])
     assert (again.stdout + again.stderr).count("skipping: the same config already") == 12
+
+
+def test_wandb_offline_run_of_a_shallow_method(tmp_path):
+    """W&B sees a shallow run as any other: config fields, group, job type, summary, table."""
+    from tests.wandb_reader import read_run
+
+    proc = run_cli(["method=sk_source_only", *blobs(tmp_path), "logger=default", "seed=1",
+                    "study=wb", f"paths.log_dir={tmp_path / 'logs'}"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (run_file,) = (tmp_path / "logs").rglob("offline-run-*/run-*.wandb")
+    run = read_run(run_file)
+    config, summary, info = run["config"], run["summary"], run["run"]
+    assert (config["method"], config["seed"], config["study"]) == ("sk_source_only", 1, "wb")
+    assert (config["source"], config["target"], config["selection"]) == ("src", "tgt",
+                                                                         "source_acc")
+    assert {"val/source/acc", "val/target/acc_oracle"} <= run["history_keys"]
+    assert {"target_acc", "target_acc_oracle", "source_acc"} <= set(summary)
+    assert summary["target_confusion/_type"] == "table-file" and summary["target_confusion/nrows"] == 3
+    assert info.run_group == "files:src->tgt" and info.job_type == "sk_source_only"
+    assert list((tmp_path / "logs").rglob("csv/metrics.csv"))
+
+
+def test_a_grid_that_does_not_fit_the_data_is_one_line(make_cfg, tmp_path):
+    need_skada("sk_sa")
+    # two features cannot give 20 subspace components
+    with pytest.raises(DAError) as info:
+        run(make_cfg("method=sk_sa", "experiment=moons"))
+    assert "cannot be fitted on dataset=moons" in _one_line(info.value)
+    assert "narrow method.shallow.grid" in str(info.value)

@@ -135,7 +135,13 @@ def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
             np.random.seed(int(cfg.seed))
             est = instantiate(with_params(spec.estimator, params, name))
             t0 = time.time()
-            m = _fit_and_score(est, data, scorer)
+            try:
+                m = _fit_and_score(est, data, scorer)
+            except ValueError as e:  # e.g. more components than features: the user's grid
+                msg = " ".join(str(e).split())[:300]
+                raise DAError(f"method={name} with {params or 'its defaults'} cannot be fitted "
+                              f"on dataset={cfg.dataset.name} ({msg}); narrow "
+                              "method.shallow.grid for this data") from e
             row = {"step": i, "params": params, "val/select/score": m["score"],
                    "val/source/acc": m["source_val"], "val/target/acc_oracle": m["target_test"],
                    "test/source/acc": m["source_test"], "fit_time_s": round(time.time() - t0, 3)}
