@@ -104,7 +104,8 @@ class PlainLoop:
         # the construction order of build_module, so one seed gives identical weights
         backbone = instantiate(cfg.backbone, input_shape=list(FAMILY.input_shape))
         self.net = DANetwork(backbone, FAMILY.num_classes, cfg.model.bottleneck_dim,
-                             cfg.model.bottleneck_bn)
+                             cfg.model.bottleneck_bn,
+                             channels_last=bool(cfg.model.get("channels_last", False)))
         self.terms = build_terms(cfg.method, self.net.feature_dim, FAMILY.num_classes)
         losses = torch.nn.ModuleList([t.loss for t in self.terms.values()])
         self.net.to(device).train()

@@ -55,7 +55,10 @@ def num_classes(cfg: DictConfig, family: DomainFamily) -> int:
 def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
     backbone = instantiate(cfg.backbone, input_shape=list(family.input_shape))
     k = num_classes(cfg, family)
-    net = DANetwork(backbone, k, cfg.model.bottleneck_dim, cfg.model.bottleneck_bn)
+    net = DANetwork(backbone, k, cfg.model.bottleneck_dim, cfg.model.bottleneck_bn,
+                    tuple(cfg.model.get("head_hidden") or ()), float(cfg.model.get("dropout", 0.0)),
+                    channels_last=bool(cfg.model.get("channels_last", False))
+                    and len(family.input_shape) == 3)
     classes = [int(c) for c in (cfg.data.get("classes") or range(family.num_classes))]
     ft = cfg.get("finetune") or {}
     if cfg.get("init_from"):
@@ -73,7 +76,8 @@ def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
                     backbone_lr_mult=cfg.optim.backbone_lr_mult,
                     lr_anneal=cfg.optim.lr_anneal,
                     guard_nonfinite=cfg.get("guard_nonfinite", True),
-                    validators=tuple(cfg.get("validators", ())))
+                    validators=tuple(cfg.get("validators", ())),
+                    horizon_steps=cfg.get("horizon_steps"))
     module.class_ids = classes
     return module
 

@@ -2,8 +2,9 @@
 
 ``loss = CE(source) + sum_terms weight * schedule(progress) * term(LossInputs)``, with
 ``progress = global_step / planned_steps`` (the plan is read once per fit, from
-``trainer.estimated_stepping_batches``), so every schedule is a function of the step
-and a resumed run matches an uninterrupted one.
+``trainer.estimated_stepping_batches``) or ``global_step / horizon_steps`` when a horizon
+in iterations is set (:func:`da.schedules.progress`), so every schedule, the learning-rate
+annealing included, is a function of the step and a resumed run matches an uninterrupted one.
 
 Metrics are torchmetrics objects, one per stage x domain, logged as objects so they
 sync across processes by themselves: ``train/source/acc``, ``val/source/{acc,f1,loss}``,
@@ -27,7 +28,7 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 from da.errors import TrainingFailed
 from da.losses.base import DALoss, LossInputs
 from da.nets.heads import DANetwork
-from da.schedules import Constant
+from da.schedules import Constant, progress
 from da.selection import validators as V
 
 _DOMAINS = ("source", "target")
@@ -46,13 +47,20 @@ class LossTerm:
 
 
 class InverseDecay:
-    """DANN learning-rate annealing ``(1 + alpha p)^-beta``, ``p = step / total``."""
+    """DANN learning-rate annealing ``(1 + alpha p)^-beta`` (a factor on the initial lr).
 
-    def __init__(self, total_steps: int, alpha: float = 10.0, beta: float = 0.75) -> None:
+    ``p = min(step / total_steps, 1)``, or ``step / horizon_steps`` (uncapped) when a horizon
+    is given: TLlib's ``(1 + 0.001 i)^-0.75`` is ``alpha = 10`` over ``horizon_steps = 10,000``.
+    """
+
+    def __init__(self, total_steps: int, alpha: float = 10.0, beta: float = 0.75,
+                 horizon_steps: int | None = None) -> None:
         self.total_steps, self.alpha, self.beta = max(total_steps, 1), alpha, beta
+        self.horizon_steps = horizon_steps
 
     def __call__(self, step: int) -> float:
-        return (1.0 + self.alpha * min(step / self.total_steps, 1.0)) ** -self.beta
+        p = progress(step, self.total_steps, self.horizon_steps)
+        return (1.0 + self.alpha * p) ** -self.beta
 
 
 def _metrics(num_classes: int, prefix: str, suffix: str = "") -> MetricCollection:
@@ -75,13 +83,15 @@ class DAModule(L.LightningModule):
             when a loss is NaN or infinite (one host sync per step on GPUs).
         validators: label-free scores logged as ``val/select/<name>`` at every validation
             (see :mod:`da.selection.validators`).
+        horizon_steps: schedules (loss terms' and ``lr_anneal``'s) in absolute iterations,
+            ``p = global_step / horizon_steps``; ``None``: over the planned run.
     """
 
     def __init__(self, net: DANetwork, terms: dict[str, LossTerm], optimizer: partial,
                  backbone_lr_mult: float = 1.0, lr_anneal: dict | None = None,
                  guard_nonfinite: bool = True,
-                 validators: tuple[str, ...] = ("entropy", "info_max", "bnm", "snd", "dev")
-                 ) -> None:
+                 validators: tuple[str, ...] = ("entropy", "info_max", "bnm", "snd", "dev"),
+                 horizon_steps: int | None = None) -> None:
         super().__init__()
         self.net = net
         self.losses = nn.ModuleDict({k: t.loss for k, t in terms.items()})
@@ -90,6 +100,12 @@ class DAModule(L.LightningModule):
         self.backbone_lr_mult = backbone_lr_mult
         self.lr_anneal = dict(lr_anneal) if lr_anneal else None
         self.guard_nonfinite = guard_nonfinite
+        if horizon_steps is not None and int(horizon_steps) < 1:
+            from da.errors import DAError
+
+            raise DAError(f"horizon_steps must be a positive number of steps (or null for the "
+                          f"planned run), got {horizon_steps}")
+        self.horizon_steps = int(horizon_steps) if horizon_steps else None
         unknown = set(validators) - {"entropy", "info_max", "bnm", "snd", "dev"}
         if unknown:
             from da.errors import DAError
@@ -113,7 +129,12 @@ class DAModule(L.LightningModule):
 
     @property
     def progress(self) -> float:
-        return min(self.global_step / self.planned_steps, 1.0)
+        return progress(self.global_step, self.planned_steps, self.horizon_steps)
+
+    def lr_decay(self) -> InverseDecay:
+        """The ``lr_anneal`` factor as a function of the step (same horizon as the terms)."""
+        return InverseDecay(self.planned_steps, **self.lr_anneal,
+                            horizon_steps=self.horizon_steps)
 
     def training_step(self, batch: dict, batch_idx: int) -> Tensor:
         x_s, y_s = batch["source"]
@@ -239,6 +260,5 @@ class DAModule(L.LightningModule):
             group["lr"] = group["lr"] * group["lr_mult"]
         if not self.lr_anneal:
             return {"optimizer": opt}
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, InverseDecay(self.planned_steps, **self.lr_anneal))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, self.lr_decay())
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

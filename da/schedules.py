@@ -1,7 +1,17 @@
-"""Weight schedules: pure functions of training progress ``p`` in ``[0, 1]``.
+"""Weight schedules: pure functions of training progress ``p``.
 
-Progress is ``global_step / planned_steps``, so a resumed run sees the same values
-as an uninterrupted one. Selected in config with ``_target_``.
+Progress is a function of ``global_step`` only, so a resumed run sees the same values as
+an uninterrupted one (:func:`progress`):
+
+* ``horizon_steps: null`` (default): ``p = global_step / planned_steps`` in ``[0, 1]``: the
+  schedule is stretched over the planned run, as in Ganin et al. (JMLR 2016), whose
+  ``mu_p`` and ``lambda_p`` are functions of progress over a planned length;
+* ``horizon_steps: H``: ``p = global_step / H``, uncapped: the schedule is one of absolute
+  iterations, as in TLlib (lr ``(1 + 0.001 i)^-0.75``, GRL ``2 / (1 + exp(-i / 1000)) - 1``
+  are ``alpha = 10`` and ``gamma = 10`` over ``H = 10,000``), so a shorter run follows
+  exactly the first part of the published schedule and a longer one continues it (``p > 1``).
+
+Selected in config with ``_target_``.
 """
 
 from __future__ import annotations
@@ -9,6 +19,13 @@ from __future__ import annotations
 import math
 
 from da.errors import DAError
+
+
+def progress(step: int, planned_steps: int, horizon_steps: int | None = None) -> float:
+    """``step / horizon_steps`` (uncapped) if a horizon is set, else ``min(step / planned, 1)``."""
+    if horizon_steps:
+        return step / horizon_steps
+    return min(step / max(planned_steps, 1), 1.0)
 
 
 class Constant:

@@ -57,6 +57,35 @@ def test_interrupted_then_resumed_equals_uninterrupted(uninterrupted, tmp_path, 
     assert result["history"] == uninterrupted["history"]
 
 
+def test_resumed_run_with_an_iteration_horizon_equals_an_uninterrupted_one(tmp_path):
+    """horizon_steps=20 < max_steps=30: lr and GRL follow absolute iterations (p > 1 at the
+    end); a run killed at step 25 and resumed gives the uninterrupted run, history included."""
+    full, cut = tmp_path / "full", tmp_path / "cut"
+    horizon = ["horizon_steps=20", "optim.lr_anneal.alpha=10"]
+    assert _run(full, *horizon).returncode == 0
+    proc = _run(cut, *horizon, "+callbacks.signal._target_=tests.kill_callback.SignalAt",
+                "+callbacks.signal.step=25", f"+callbacks.signal.signum={int(signal.SIGKILL)}")
+    assert proc.returncode == -signal.SIGKILL
+    resumed = _run(cut, *horizon, "resume=true")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    a, b = _result(full), _result(cut)
+    assert b["resumed_from_step"] == 20 and a["resumed_from_step"] == 0
+    assert {k: b[k] for k in KEYS} == {k: a[k] for k in KEYS}
+    assert b["history"] == a["history"]
+    # the horizon really acted: the lr logged at step i is 0.01 (1 + 10 i / 20)^-0.75, uncapped
+    lr = {int(r["step"]): float(r["lr-SGD/pg1"]) for r in _csv_rows(full) if r.get("lr-SGD/pg1")}
+    assert max(lr) >= 25
+    for i, value in lr.items():
+        assert value == pytest.approx(0.01 * (1 + 10 * i / 20) ** -0.75, rel=1e-4)
+
+
+def _csv_rows(run_dir) -> list[dict]:
+    import csv
+
+    with open(run_dir / "csv" / "metrics.csv") as f:
+        return list(csv.DictReader(f))
+
+
 def test_finished_run_is_never_overwritten(uninterrupted, tmp_path):
     assert _run(tmp_path).returncode == 0
     before = (tmp_path / "results.json").read_text()

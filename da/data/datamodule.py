@@ -13,7 +13,8 @@ Splits (all fixed by ``split_seed``, independent of the trial seed):
 
 Options for transfer learning: ``classes`` keeps a subset of the classes in every split,
 relabelled ``0..K'-1`` in the given order (pretrain on digits 0-4, fine-tune on 5-9);
-``target_labels_per_class=k`` draws ``k`` labelled target samples per class from the
+``val_pool_size`` caps the unlabelled pool the validators score at a fixed subset (by
+``split_seed``). ``target_labels_per_class=k`` draws ``k`` labelled target samples per class from the
 target training split (fixed by ``split_seed``) for semi-supervised DA. They stay in the
 unlabelled pool as well (as in the usual SSDA protocols) and are served as a third
 training stream ``"target_labeled"``; when the target test split is the training split
@@ -48,7 +49,7 @@ class DADataModule(L.LightningDataModule):
                  eval_batch_size: int = 512, source_val_fraction: float = 0.2,
                  split_seed: int = 0, num_workers: int = 0, pin_memory: bool = False,
                  seed: int = 0, classes: list[int] | None = None,
-                 target_labels_per_class: int = 0) -> None:
+                 target_labels_per_class: int = 0, val_pool_size: int | None = None) -> None:
         super().__init__()
         family.check_task(source, target)
         if batch_size < 1:
@@ -70,6 +71,10 @@ class DADataModule(L.LightningDataModule):
             raise DAError(f"data.target_labels_per_class must be >= 0, got "
                           f"{target_labels_per_class}")
         self.target_labels_per_class = int(target_labels_per_class)
+        if val_pool_size is not None and int(val_pool_size) < 1:
+            raise DAError(f"data.val_pool_size must be >= 1 (or null for the whole target pool), "
+                          f"got {val_pool_size}")
+        self.val_pool_size = int(val_pool_size) if val_pool_size else None
         self.splits: dict[str, Split] = {}
 
     @property
@@ -174,10 +179,19 @@ class DADataModule(L.LightningDataModule):
         return [self._loader(as_dataset(self.splits[n].x, self.splits[n].y),
                              self.eval_batch_size, False, False) for n in names]
 
+    def val_pool(self) -> Tensor | LazyInputs:
+        """The unlabelled target inputs the label-free validators score: the pool, or a
+        fixed subset of ``val_pool_size`` (by ``split_seed``; validation cost on big pools)."""
+        n = len(self.target_pool)
+        if not self.val_pool_size or self.val_pool_size >= n:
+            return self.target_pool
+        g = torch.Generator().manual_seed(self.split_seed + 11)
+        return self.target_pool[torch.randperm(n, generator=g)[:self.val_pool_size].sort().values]
+
     def val_dataloader(self) -> list[DataLoader]:
         """Source validation, target test (oracle curve only), and the unlabelled target
-        pool (inputs only) for the label-free validators."""
-        pool = self._loader(as_dataset(self.target_pool), self.eval_batch_size, False, False)
+        pool (inputs only; ``val_pool_size`` caps it) for the label-free validators."""
+        pool = self._loader(as_dataset(self.val_pool()), self.eval_batch_size, False, False)
         return [*self._eval(["source_val", "target_test"]), pool]
 
     def input_batches(self, x: Tensor | LazyInputs, batch_size: int,

@@ -12,9 +12,13 @@ usual layouts (first match wins):
 * ``svhn``: ``svhn/{train,test}_32x32.mat`` (``X`` (32,32,3,N), ``y`` with 10 meaning 0).
 
 Each domain keeps its published train/test split; the full train set is used (no 2,000 /
-1,800 subsampling of the older MNIST<->USPS protocol). Images are resized (bilinear,
-antialiased) to ``image_size``, converted to ``channels`` (grey -> RGB by repeating, RGB ->
-grey by ITU-R 601 luminance) and normalised to mean 0.5, std 0.5, i.e. to ``[-1, 1]``.
+1,800 subsampling of the older MNIST<->USPS protocol). Images are resized to ``image_size``
+(``resize``: ``bilinear`` antialiased on floats by default; ``pil_bicubic`` is PIL's
+bicubic on uint8 images, what TLlib's ``Resize`` does), converted to ``channels`` (grey ->
+RGB by repeating, RGB -> grey by ITU-R 601 luminance) and normalised (``normalize``):
+``half`` maps ``[0, 1]`` to ``[-1, 1]`` (mean 0.5, std 0.5, TLlib); ``pixel_mean`` subtracts
+the per-pixel mean image of the task's two training sets, target pool included (no labels
+involved), from ``[0, 1]`` inputs (DANN's MNIST-M preprocessing).
 ``image_size`` / ``channels`` left at ``null`` follow the task: 32 px RGB when MNIST-M or
 SVHN is involved, else 28 px grey (MNIST<->USPS).
 """
@@ -111,8 +115,41 @@ def _find(root: Path, domain: str, split: str):
     return None
 
 
-def to_tensor(x: np.ndarray, size: int, channels: int, chunk: int = 8192) -> torch.Tensor:
-    """``(N, H, W, C)`` uint8 or [0,1] images -> ``(N, channels, size, size)``, mean/std 0.5."""
+RESIZE = ("bilinear", "pil_bicubic", "pil_bilinear")
+NORMALIZE = ("half", "pixel_mean")
+
+
+def _pil_resize(x: np.ndarray, size: int, resample: int) -> np.ndarray:
+    """``(N, H, W, C)`` uint8 -> ``(N, size, size, C)`` uint8, image by image with PIL: the
+    resize of torchvision's ``Resize`` on PIL images (TLlib's digits pipeline), exactly."""
+    from PIL import Image
+
+    out = np.empty((len(x), size, size, x.shape[-1]), np.uint8)
+    for i, a in enumerate(x):
+        img = Image.fromarray(a[..., 0] if a.shape[-1] == 1 else a)
+        out[i] = np.asarray(img.resize((size, size), resample)).reshape(size, size, -1)
+    return out
+
+
+def to_unit(x: np.ndarray, size: int, channels: int, resize: str = "bilinear",
+            chunk: int = 8192) -> torch.Tensor:
+    """``(N, H, W, C)`` uint8 or [0,1] images -> ``(N, channels, size, size)`` in ``[0, 1]``.
+
+    ``resize``: ``bilinear`` (antialiased, on floats; the default), or ``pil_bicubic`` /
+    ``pil_bilinear``: PIL's filter on uint8 images (floats are rounded to uint8 first), as
+    torchvision's ``Resize`` does on PIL images. Grey -> RGB repeats the channel; RGB ->
+    grey is ITU-R 601 luminance.
+    """
+    if resize not in RESIZE:
+        raise DAError(f"dataset.resize={resize!r} is not a resize filter; choose from "
+                      f"{', '.join(RESIZE)}")
+    if resize.startswith("pil_") and x.shape[1:3] != (size, size):
+        from PIL import Image
+
+        if x.dtype != np.uint8:
+            x = np.round(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
+        filt = Image.Resampling.BICUBIC if resize == "pil_bicubic" else Image.Resampling.BILINEAR
+        x = _pil_resize(x, size, filt)
     out = torch.empty(len(x), channels, size, size)
     lum = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
     for i in range(0, len(x), chunk):
@@ -126,8 +163,13 @@ def to_tensor(x: np.ndarray, size: int, channels: int, chunk: int = 8192) -> tor
         if t.shape[-2:] != (size, size):
             t = F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False,
                               antialias=True).clamp(0, 1)
-        out[i:i + chunk] = (t - 0.5) / 0.5
+        out[i:i + chunk] = t
     return out
+
+
+def to_tensor(x: np.ndarray, size: int, channels: int, resize: str = "bilinear") -> torch.Tensor:
+    """:func:`to_unit`, then normalised to mean 0.5, std 0.5, i.e. to ``[-1, 1]``."""
+    return to_unit(x, size, channels, resize).sub_(0.5).div_(0.5)
 
 
 class Digits(DomainFamily):
@@ -138,6 +180,9 @@ class Digits(DomainFamily):
         image_size, channels: output geometry; ``None`` chooses by ``source``/``target``.
         source, target: the task (only used to pick the default geometry).
         download: fetch missing MNIST / USPS / SVHN files into ``root`` (checked).
+        resize: ``bilinear``, ``pil_bicubic`` or ``pil_bilinear`` (see :func:`to_unit`).
+        normalize: ``half`` (to ``[-1, 1]``) or ``pixel_mean`` (minus the mean image of the
+            source and target training sets).
     """
 
     name = "digits"
@@ -146,8 +191,21 @@ class Digits(DomainFamily):
 
     def __init__(self, root: str = "data", image_size: int | None = None,
                  channels: int | None = None, source: str | None = None,
-                 target: str | None = None, download: bool = False) -> None:
+                 target: str | None = None, download: bool = False,
+                 resize: str = "bilinear", normalize: str = "half") -> None:
         rgb = bool({source, target} & {"mnist_m", "svhn"})
+        if resize not in RESIZE:
+            raise DAError(f"dataset.resize={resize!r} is not a resize filter; choose from "
+                          f"{', '.join(RESIZE)}")
+        if normalize not in NORMALIZE:
+            raise DAError(f"dataset.normalize={normalize!r} is unknown; choose from "
+                          f"{', '.join(NORMALIZE)}")
+        if normalize == "pixel_mean" and not (source and target):
+            raise DAError("dataset.normalize=pixel_mean needs the task (source and target) to "
+                          "compute the mean image of its training sets")
+        self.resize, self.normalize = resize, normalize
+        self.task = (source, target)
+        self._mean: torch.Tensor | None = None
         self.root = Path(root).expanduser()
         self.image_size = int(image_size or (32 if rgb else 28))
         self.channels = int(channels or (3 if rgb else 1))
@@ -171,20 +229,45 @@ class Digits(DomainFamily):
                         raise
                     log.warning("download from %s failed; trying the next mirror", base)
 
+    def _read(self, domain: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+        found = _find(self.root, domain, split)
+        if found is None and self.download:
+            self._fetch(domain)
+            found = _find(self.root, domain, split)
+        if found is None:
+            hint = ", or set dataset.download=true" if domain in _DOWNLOADS else ""
+            raise DAError(f"no {domain} {split} data under {self.root}: expected "
+                          f"{self.root}/{_LAYOUT[domain]}; set DA_DATA_DIR or dataset.root "
+                          f"to the folder holding {domain}/{hint}")
+        reader, args = found
+        x, y = reader(*args)
+        log.info("%s/%s: %d images from %s", domain, split, len(x), args[0])
+        return x, y
+
+    def _unit(self, domain: str, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        x, y = self._read(domain, split)
+        return (to_unit(x, self.image_size, self.channels, self.resize),
+                torch.from_numpy(np.asarray(y, np.int64)))
+
+    def mean_image(self) -> torch.Tensor:
+        """``(C, H, W)`` mean over the source and target training images (``pixel_mean``)."""
+        if self._mean is None:
+            total, count = torch.zeros(self.input_shape, dtype=torch.float64), 0
+            for domain in self.task:
+                x, _ = self._unit(domain, "train")
+                total += x.sum(0, dtype=torch.float64)
+                count += len(x)
+            self._mean = (total / count).float()
+            log.info("pixel_mean: mean image of %s train (%d images), mean %.4f",
+                     " + ".join(self.task), count, float(self._mean.mean()))
+        return self._mean
+
     def _load(self, domain: str, split: str) -> Split:
         if (domain, split) not in self._cache:
-            found = _find(self.root, domain, split)
-            if found is None and self.download:
-                self._fetch(domain)
-                found = _find(self.root, domain, split)
-            if found is None:
-                hint = ", or set dataset.download=true" if domain in _DOWNLOADS else ""
-                raise DAError(f"no {domain} {split} data under {self.root}: expected "
-                              f"{self.root}/{_LAYOUT[domain]}; set DA_DATA_DIR or dataset.root "
-                              f"to the folder holding {domain}/{hint}")
-            reader, args = found
-            x, y = reader(*args)
-            log.info("%s/%s: %d images from %s", domain, split, len(x), args[0])
-            self._cache[(domain, split)] = Split(to_tensor(x, self.image_size, self.channels),
-                                                 torch.from_numpy(np.asarray(y, np.int64)))
+            x, y = self._unit(domain, split)
+            if self.normalize == "pixel_mean":
+                x -= self.mean_image()
+            else:
+                x.sub_(0.5).div_(0.5)
+            self._cache[(domain, split)] = Split(x, y)
         return self._cache[(domain, split)]

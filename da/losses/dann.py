@@ -32,15 +32,17 @@ class DANNLoss(DALoss):
         hidden: discriminator width.
         batch_norm: BatchNorm in the discriminator.
         dropout: dropout after each hidden layer of the discriminator.
+        layers: hidden layers of the discriminator (2 in TLlib, 1 in DANN's MNIST model).
         schedule: GRL coefficient as a function of progress (default: DANN warm start).
     """
 
     min_batch_size = 2
 
     def __init__(self, feature_dim: int, num_classes: int, hidden: int = 1024,
-                 batch_norm: bool = True, dropout: float = 0.0, schedule=None) -> None:
+                 batch_norm: bool = True, dropout: float = 0.0, schedule=None,
+                 layers: int = 2) -> None:
         super().__init__(feature_dim, num_classes)
-        self.discriminator = DomainDiscriminator(feature_dim, hidden, batch_norm, dropout)
+        self.discriminator = DomainDiscriminator(feature_dim, hidden, batch_norm, dropout, layers)
         self.schedule = schedule if schedule is not None else DannWarmStart()
 
     def forward(self, inputs: LossInputs) -> LossOutput:

@@ -22,7 +22,8 @@ class DANNMnist(nn.Module):
 
     ``conv5x5(32) -> ReLU -> maxpool2 -> conv5x5(48) -> ReLU -> maxpool2 -> flatten``:
     ``48 * 4 * 4 = 768`` features for 28x28 inputs, ``48 * 5 * 5 = 1200`` for 32x32. The
-    paper's two 100-unit label-predictor layers are the bottleneck and classifier here.
+    paper's label predictor (100-100-10) is ``model.bottleneck_dim=null
+    model.head_hidden=[100,100]`` (recipe ``ganin_mnist_mnistm``).
     """
 
     def __init__(self, input_shape: Sequence[int] = (1, 28, 28)) -> None:

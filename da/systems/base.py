@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from da.errors import TrainingFailed
-from da.module import DAModule, InverseDecay
+from da.module import DAModule
 
 
 class ManualDAModule(DAModule):
@@ -52,7 +52,7 @@ class ManualDAModule(DAModule):
             opts.append(opt)
         if not self.lr_anneal:
             return opts
-        decay = InverseDecay(self.planned_steps, **self.lr_anneal)
+        decay = self.lr_decay()
         return opts, [torch.optim.lr_scheduler.LambdaLR(o, decay) for o in opts]
 
     def generator_groups(self) -> list[dict]:

@@ -172,3 +172,71 @@ def test_usps_libsvm_bz2_as_downloaded(tmp_path):
     s = Digits(root=str(tmp_path), image_size=16).load("usps", "test")
     assert s.y.tolist() == [9, 2]  # LIBSVM labels 1..10 are digits 0..9
     assert torch.allclose(s.x.flatten(1)[0, 5], torch.tensor(-1.0))
+
+
+def _pil_reference(x01: np.ndarray, size: int, resample) -> torch.Tensor:
+    """What TLlib's pipeline gives: uint8 PIL image -> Resize (PIL) -> ToTensor -> Normalize(0.5)."""
+    out = [np.asarray(Image.fromarray(np.round(a * 255).astype(np.uint8)).resize((size, size),
+                                                                                 resample))
+           for a in x01]
+    return (torch.from_numpy(np.stack(out) / 255.0).float()[:, None] - 0.5) / 0.5
+
+
+def test_pil_bicubic_resize_matches_pil_on_usps_images():
+    """resize=pil_bicubic is PIL's Resize(28) of the uint8 image, within 1/255, on real USPS
+    digits (skipped without the data) and on generated ones; bilinear on floats is not."""
+    from tests.data.conftest import shared_data_root
+
+    path = shared_data_root() / "usps" / "usps.h5"
+    images = [RNG.random((8, 16, 16), dtype=np.float32)]
+    if path.is_file():
+        with h5py.File(path) as f:
+            images.append(np.asarray(f["train/data"][:16], np.float32).reshape(-1, 16, 16))
+    for x in images:
+        ref = _pil_reference(x, 28, Image.Resampling.BICUBIC)
+        ours = to_tensor(x[..., None], 28, 1, resize="pil_bicubic")
+        assert ours.shape == ref.shape == (len(x), 1, 28, 28)
+        assert (ours - ref).abs().max() <= 2 / 255 * 1.0001  # 1/255 in [0,1] = 2/255 in [-1,1]
+        assert (to_tensor(x[..., None], 28, 1) - ref).abs().max() > 10 / 255
+    ref = _pil_reference(images[-1], 28, Image.Resampling.BILINEAR)
+    assert (to_tensor(images[-1][..., None], 28, 1, "pil_bilinear") - ref).abs().max() <= 2.0001 / 255
+
+
+def test_pil_resize_keeps_uint8_rgb_and_same_size_untouched():
+    x = RNG.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+    ours = to_tensor(x, 28, 3, resize="pil_bicubic")
+    ref = np.stack([np.asarray(Image.fromarray(a).resize((28, 28), Image.Resampling.BICUBIC))
+                    for a in x])
+    ref = torch.from_numpy(ref).permute(0, 3, 1, 2).float() / 255 * 2 - 1
+    assert torch.allclose(ours, ref, atol=1e-6)
+    same = RNG.random((2, 28, 28, 1), dtype=np.float32)  # no resize: floats kept as they are
+    assert torch.allclose(to_tensor(same, 28, 1, "pil_bicubic"), to_tensor(same, 28, 1))
+
+
+def test_pixel_mean_subtracts_the_mean_image_of_both_training_sets(tmp_path):
+    x, _ = make_mnist(tmp_path, n=6)
+    (tmp_path / "usps").mkdir()
+    u = RNG.random((4, 256), dtype=np.float32)
+    with h5py.File(tmp_path / "usps" / "usps.h5", "w") as f:
+        for s in ("train", "test"):
+            f[f"{s}/data"], f[f"{s}/target"] = u, np.arange(4, dtype=np.int32)
+    fam = Digits(root=str(tmp_path), source="mnist", target="usps", normalize="pixel_mean")
+    tr_s, tr_t = fam.load("mnist", "train"), fam.load("usps", "train")
+    both = torch.cat([tr_s.x, tr_t.x])
+    assert both.mean(0).abs().max() < 1e-6  # per pixel, over the two training sets together
+    unit = torch.from_numpy(x / 255.0).float()[:, None]
+    assert torch.allclose(tr_s.x + fam.mean_image(), unit, atol=1e-6)  # [0, 1] minus the mean
+    test = fam.load("mnist", "test")  # the test split gets the same (training) mean
+    assert torch.allclose(test.x + fam.mean_image(), unit, atol=1e-6)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"resize": "lanczos"}, "dataset.resize='lanczos' is not a resize filter"),
+    ({"normalize": "zscore"}, "dataset.normalize='zscore' is unknown"),
+    ({"normalize": "pixel_mean", "source": None}, "needs the task"),
+])
+def test_bad_pipeline_options_are_one_line_errors(tmp_path, kwargs, match):
+    args = {"root": str(tmp_path), "source": "mnist", "target": "usps", **kwargs}
+    with pytest.raises(DAError, match=match) as e:
+        Digits(**args)
+    assert "\n" not in str(e.value)
