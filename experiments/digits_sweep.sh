@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# A digits study: source-only, MMD and DANN x seeds 0, 1, 2 with a pinned recipe
-# (conf/experiment/<RECIPE>.yaml), one sweep (jobs one after another, 2 torch threads each
-# as in the recipe), then the report into the study folder.
+# A digits study: METHODS (default source-only, MMD and DANN) x seeds 0, 1, 2 with a pinned
+# recipe (conf/experiment/<RECIPE>.yaml), one sweep (jobs one after another, torch threads as
+# the recipe sets them), then the report into the study folder.
 # Usage: experiments/digits_sweep.sh RECIPE STUDY_DIR [OUT_DIR] [METHODS]
 set -euo pipefail
 RECIPE=$1

@@ -128,3 +128,47 @@ def test_backbone_yamls_build_the_networks(make_cfg, name, shape, features):
     net = instantiate(make_cfg(f"backbone={name}").backbone, input_shape=list(shape))
     assert net.out_features == features
     assert net.eval()(torch.randn(2, *shape)).shape == (2, features)
+
+
+def test_channels_last_network_computes_the_same_function():
+    """model.channels_last only changes the memory layout: same outputs and gradients as NCHW
+    (up to float rounding), and the same state dict keys."""
+    from da.nets.backbones import LeNet
+    from da.nets.heads import DANetwork
+
+    torch.manual_seed(0)
+    a = DANetwork(LeNet((1, 28, 28)), 10, 256, True)
+    b = DANetwork(LeNet((1, 28, 28)), 10, 256, True, channels_last=True)
+    b.load_state_dict(a.state_dict())
+    assert b.backbone.conv[0].weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.randn(8, 1, 28, 28)
+    a.eval(), b.eval()
+    fa, la = a(x)
+    fb, lb = b(x)
+    assert torch.allclose(fa, fb, atol=1e-5) and torch.allclose(la, lb, atol=1e-5)
+    la.sum().backward()
+    lb.sum().backward()
+    ga, gb = a.backbone.conv[0].weight.grad, b.backbone.conv[0].weight.grad
+    assert torch.allclose(ga, gb, atol=1e-4)
+    assert list(a.state_dict()) == list(b.state_dict())
+
+
+def test_label_predictor_and_discriminator_depths():
+    """DANN's MNIST heads: a 100-100 label predictor, a one-hidden-layer domain classifier."""
+    from da.nets.discriminator import DomainDiscriminator
+    from da.nets.heads import Classifier, DANetwork
+
+    net = DANetwork(torch.nn.Linear(5, 768), 10, None, head_hidden=(100, 100))
+    assert isinstance(net.classifier, Classifier) and net.classifier.out_features == 10
+    dims = [(m.in_features, m.out_features) for m in net.classifier
+            if isinstance(m, torch.nn.Linear)]
+    assert dims == [(768, 100), (100, 100), (100, 10)]
+    before = net.classifier[0].weight.clone()
+    net.classifier.reset_parameters()  # MCD's second classifier re-initialises it
+    assert not torch.equal(before, net.classifier[0].weight)
+    disc = DomainDiscriminator(768, 100, batch_norm=False, layers=1)
+    assert [(m.in_features, m.out_features) for m in disc if isinstance(m, torch.nn.Linear)] == [
+        (768, 100), (100, 1)]
+    assert disc(torch.randn(4, 768)).shape == (4,)
+    # without hidden layers the classifier stays one Linear: old checkpoints keep their keys
+    assert isinstance(DANetwork(torch.nn.Linear(5, 8), 3, None).classifier, torch.nn.Linear)
