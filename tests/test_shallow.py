@@ -213,3 +213,45 @@ def test_a_grid_that_does_not_fit_the_data_is_one_line(make_cfg, tmp_path):
         run(make_cfg("method=sk_sa", "experiment=moons"))
     assert "cannot be fitted on dataset=moons" in _one_line(info.value)
     assert "narrow method.shallow.grid" in str(info.value)
+
+
+class _SelfLabellingStub:
+    """Stands in for DASVM: fails like it ("got 1 class") when a class has < 2 source samples."""
+
+    def __init__(self, base_estimator):
+        self.base_estimator = base_estimator
+
+    def get_params(self, deep=False):
+        return {"base_estimator": self.base_estimator}
+
+    def set_params(self, **params):
+        self.__dict__.update(params)
+        return self
+
+    def fit(self, X, y, sample_domain=None):
+        if (y == 1).sum() < 2:
+            raise ValueError("The number of classes has to be greater than one; got 1 class")
+        self.fitted_ = self.base_estimator.fit(X[y >= 0], y[y >= 0])
+        return self
+
+    def decision_function(self, X):
+        return self.fitted_.decision_function(X)
+
+
+def test_one_vs_rest_falls_back_when_self_labelling_leaves_one_class():
+    """The member of a class that self-labelling exhausts is the source-only base classifier
+    (recorded in ``fallbacks_``); every class can still be predicted."""
+    from sklearn.svm import SVC
+
+    from da.shallow.estimators import OneVsRestDA
+
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])
+    ys = np.r_[np.zeros(30, int), np.ones(30, int), [2]]
+    xs = centres[ys] + rng.normal(size=(61, 2)) * 0.3
+    xt = centres + 0.1
+    est = OneVsRestDA(_SelfLabellingStub(SVC(kernel="linear")))
+    est.fit(np.vstack([xs, xt]), np.r_[ys, np.full(3, -1)],
+            sample_domain=np.r_[np.ones(61, int), np.full(3, -2)])
+    assert est.fallbacks_ == [2]
+    assert est.predict(xt).tolist() == [0, 1, 2]

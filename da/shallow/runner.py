@@ -185,7 +185,8 @@ def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
         "world_size": 1,
         "versions": _versions(),
         "validators": {},
-        "diagnostics": {},
+        "diagnostics": ({"fallback_classes": est.fallbacks_} if hasattr(est, "fallbacks_")
+                        else {}),
         "target_per_class_acc": [float(cm[i, i] / support[i]) if support[i] else None
                                  for i in range(k)],
         "target_confusion": cm.tolist(),
