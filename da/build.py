@@ -30,6 +30,10 @@ def build_terms(method: DictConfig, feature_dim: int, num_classes: int) -> dict[
         specs[extra.get("name", key)] = extra
     terms = {}
     for name, spec in specs.items():
+        if "." in str(name) or not str(name):
+            raise DAError(f"method name {str(name)!r} cannot be used as a loss term's name (it "
+                          "must be non-empty without '.'); rename it, e.g. "
+                          f"method.name={str(name).replace('.', '_') or 'mine'}")
         loss = instantiate(spec.loss)(feature_dim=feature_dim, num_classes=num_classes)
         schedule = instantiate(spec.schedule) if spec.get("schedule") else None
         terms[name] = LossTerm(loss, float(spec.get("weight", 1.0)), schedule)

@@ -37,6 +37,11 @@ CASES = {
     "schedule_with_wrong_argument": (["method=mmd",
                                       "method.schedule._target_=da.schedules.LinearRamp"],
                                      "unexpected keyword argument 'gamma'"),
+    "method_name_with_a_dot": (["method=dann", "method.name=dann-holdout0.2"],
+                               "method name 'dann-holdout0.2' cannot be used"),
+    "zero_horizon": (["horizon_steps=0"], "horizon_steps must be a positive number"),
+    "bad_resize_filter": (["dataset=digits", "dataset.resize=nearest"],
+                          "dataset.resize='nearest' is not a resize filter"),
     # config values of the wrong type (da/typecheck.py)
     "seed_not_an_int": (["seed=abc"], "seed must be an integer, got 'abc' (str); e.g. seed=0"),
     "max_steps_not_an_int": (["trainer.max_steps=ten"], "trainer.max_steps must be an integer"),

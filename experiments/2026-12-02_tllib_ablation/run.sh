@@ -21,14 +21,14 @@ declare -A ROWS=(
   [dann-planned_schedules]="experiment=tllib_mnist_usps method=dann horizon_steps=null"
   [dann-wd5e-4]="experiment=tllib_mnist_usps method=dann optim.optimizer.weight_decay=5e-4"
   [dann-bilinear]="experiment=tllib_mnist_usps method=dann dataset.resize=bilinear"
-  [dann-holdout0.2]="experiment=tllib_mnist_usps method=dann data.source_val_fraction=0.2"
+  [dann-holdout20pct]="experiment=tllib_mnist_usps method=dann data.source_val_fraction=0.2"
   [source_only-bottleneck]="experiment=tllib_mnist_usps method=source_only model.bottleneck_dim=256"
   [source_only-bilinear]="experiment=tllib_mnist_usps method=source_only dataset.resize=bilinear"
   [dann-old_defaults]="experiment=digits_mnist_usps method=dann trainer.val_check_interval=500"
   [source_only-old_defaults]="experiment=digits_mnist_usps method=source_only trainer.val_check_interval=500"
 )
 ORDER=(dann source_only dann-disc_dropout dann-batch64 dann-planned_schedules dann-wd5e-4
-       dann-bilinear dann-holdout0.2 source_only-bottleneck source_only-bilinear
+       dann-bilinear dann-holdout20pct source_only-bottleneck source_only-bilinear
        dann-old_defaults source_only-old_defaults)
 [ $# -gt 0 ] && ORDER=("$@")
 for name in "${ORDER[@]}"; do
