@@ -17,4 +17,4 @@ for task in caltech:amazon caltech:webcam caltech:dslr amazon:caltech amazon:web
     trainer.enable_progress_bar=false paths.log_dir=$OUT source=$s target=$t \
     method=$METHODS seed=0,1,2 hydra.sweep.dir=$OUT/${s}_${t}
 done
-.venv/bin/da-report "$OUT" --reference --no-html --out $E
+.venv/bin/da-report "$OUT" --reference --no-html --baseline sk_source_only --out $E

@@ -25,3 +25,5 @@ for task in caltech:amazon caltech:webcam caltech:dslr amazon:caltech amazon:web
     '+method.shallow.estimator={_target_:sklearn.svm.SVC,kernel:linear,C:1.0}' \
     hydra.run.dir=$OUT/${s}_${t}_source_only
 done
+.venv/bin/da-report "$OUT" --reference --no-html --baseline sk_source_only_linsvm \
+  --out $E/protocol
