@@ -24,9 +24,46 @@ def _options() -> list[tuple[str, str]]:
     return out
 
 
+def _protocol_method(option: str) -> tuple[str, str]:
+    """``protocol_method/<protocol>_<method>.yaml`` -> ``(protocol, method)``: it is not chosen
+    on the command line but loaded by ``protocol=<protocol> method=<method>``."""
+    for proto in sorted((f.stem for f in (CONF / "protocol").glob("*.yaml")), key=len,
+                        reverse=True):
+        if option.startswith(f"{proto}_"):
+            return proto, option[len(proto) + 1:]
+    raise AssertionError(f"protocol_method/{option}.yaml names no conf/protocol/*.yaml")
+
+
+def _assert_applied(path: Path, cfg) -> None:
+    """Every value the file sets is the composed config's value."""
+    from omegaconf import OmegaConf
+
+    def leaves(node, prefix=""):
+        for k, v in node.items():
+            key = f"{prefix}{k}"
+            if isinstance(v, dict) and v:
+                yield from leaves(v, f"{key}.")
+            else:
+                yield key, v
+
+    for key, value in leaves(OmegaConf.to_container(OmegaConf.load(path))):
+        got = OmegaConf.select(cfg, key)
+        got = OmegaConf.to_container(got) if OmegaConf.is_config(got) else got
+        assert got == value, f"{path.name}: {key} is {got!r}, the file sets {value!r}"
+
+
+def _select(group: str, option: str) -> list[str]:
+    if group == "protocol_method":
+        proto, method = _protocol_method(option)
+        return [f"protocol={proto}", f"method={method}"]
+    return [f"{group}={option}"]
+
+
 def _inputs(group: str, option: str, tmp_path: Path) -> list[str]:
     """Overrides an option cannot build without (dataset=files needs the user's files;
     a method's `needs:`, e.g. init_from for shot)."""
+    if group == "protocol_method":
+        return method_overrides(_protocol_method(option)[1], tmp_path)
     if group == "method":
         return method_overrides(option, tmp_path)
     if (group, option) != ("dataset", "files"):
@@ -57,9 +94,11 @@ def _image_inputs(group: str, option: str, tmp_path: Path) -> list[str]:
 
 @pytest.mark.parametrize(("group", "option"), _options(), ids=lambda v: str(v))
 def test_option_composes_and_instantiates(group, option, tmp_path):
-    cfg = compose_cfg([f"{group}={option}", *_inputs(group, option, tmp_path),
+    cfg = compose_cfg([*_select(group, option), *_inputs(group, option, tmp_path),
                        *_image_inputs(group, option, tmp_path)], tmp_path)
     assert cfg is not None
+    if group == "protocol_method":  # loaded by the protocol and method choices alone
+        _assert_applied(CONF / group / f"{option}.yaml", cfg)
     if group in HYDRA_SIDE:
         return
     family = build_family(cfg)
