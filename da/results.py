@@ -55,6 +55,13 @@ def config_hash(cfg) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def run_identity(cfg, method: str) -> dict[str, Any]:
+    """The keys every ``results.json`` of a completed run starts with: what was run, on what."""
+    return {"status": "ok", "config_hash": config_hash(cfg), "task": cfg.task,
+            "dataset": cfg.dataset.name, "source": cfg.source, "target": cfg.target,
+            "method": method, "seed": int(cfg.seed)}
+
+
 def find_completed(root: str | os.PathLike, digest: str) -> Path | None:
     """A ``results.json`` under ``root`` with status ok and this config hash, if any."""
     root = Path(root)

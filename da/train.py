@@ -30,7 +30,14 @@ from da.build import build_datamodule, build_family, build_module, check_batch
 from da.callbacks.history import MetricHistory
 from da.config import CONF_DIR, method_label
 from da.errors import DAError, TrainingFailed
-from da.results import RESULTS_FILE, config_hash, find_completed, read_results, write_json_atomic
+from da.results import (
+    RESULTS_FILE,
+    config_hash,
+    find_completed,
+    read_results,
+    run_identity,
+    write_json_atomic,
+)
 from da.selection.validators import analyse as analyse_validators
 from da.tracking import check_wandb_mode, finish_wandb
 from da.typecheck import check_types
@@ -153,14 +160,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     oracle = [r["val/target/acc_oracle"] for r in fit_history if "val/target/acc_oracle" in r]
 
     results = {
-        "status": "ok",
-        "config_hash": config_hash(cfg),
-        "task": cfg.task,
-        "dataset": cfg.dataset.name,
-        "source": cfg.source,
-        "target": cfg.target,
-        "method": method_label(cfg.method),
-        "seed": int(cfg.seed),
+        **run_identity(cfg, method_label(cfg.method)),
         "target_acc": selected.get("test/target/acc"),
         "target_f1": selected.get("test/target/f1"),
         "target_acc_last": last.get("test/target/acc"),

@@ -35,7 +35,7 @@ from da import __version__
 from da.build import build_datamodule, build_family
 from da.config import method_label
 from da.errors import DAError
-from da.results import RESULTS_FILE, config_hash, write_json_atomic
+from da.results import RESULTS_FILE, run_identity, write_json_atomic
 from da.shallow.grid import points, require_packages, with_params
 
 log = logging.getLogger("da.shallow")
@@ -161,14 +161,7 @@ def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
     support = cm.sum(1)
     target_acc = sel["val/target/acc_oracle"]
     results = {
-        "status": "ok",
-        "config_hash": config_hash(cfg),
-        "task": cfg.task,
-        "dataset": cfg.dataset.name,
-        "source": cfg.source,
-        "target": cfg.target,
-        "method": name,
-        "seed": int(cfg.seed),
+        **run_identity(cfg, name),
         "target_acc": target_acc,
         "target_f1": float(f1_score(yt, preds, average="macro", labels=list(range(k)),
                                     zero_division=0)),
