@@ -119,6 +119,12 @@ RESIZE = ("bilinear", "pil_bicubic", "pil_bilinear")
 NORMALIZE = ("half", "pixel_mean")
 
 
+def _check_resize(resize: str) -> None:
+    if resize not in RESIZE:
+        raise DAError(f"dataset.resize={resize!r} is not a resize filter; choose from "
+                      f"{', '.join(RESIZE)}")
+
+
 def _pil_resize(x: np.ndarray, size: int, resample: int) -> np.ndarray:
     """``(N, H, W, C)`` uint8 -> ``(N, size, size, C)`` uint8, image by image with PIL: the
     resize of torchvision's ``Resize`` on PIL images (TLlib's digits pipeline), exactly."""
@@ -140,9 +146,7 @@ def to_unit(x: np.ndarray, size: int, channels: int, resize: str = "bilinear",
     torchvision's ``Resize`` does on PIL images. Grey -> RGB repeats the channel; RGB ->
     grey is ITU-R 601 luminance.
     """
-    if resize not in RESIZE:
-        raise DAError(f"dataset.resize={resize!r} is not a resize filter; choose from "
-                      f"{', '.join(RESIZE)}")
+    _check_resize(resize)
     if resize.startswith("pil_") and x.shape[1:3] != (size, size):
         from PIL import Image
 
@@ -194,9 +198,7 @@ class Digits(DomainFamily):
                  target: str | None = None, download: bool = False,
                  resize: str = "bilinear", normalize: str = "half") -> None:
         rgb = bool({source, target} & {"mnist_m", "svhn"})
-        if resize not in RESIZE:
-            raise DAError(f"dataset.resize={resize!r} is not a resize filter; choose from "
-                          f"{', '.join(RESIZE)}")
+        _check_resize(resize)
         if normalize not in NORMALIZE:
             raise DAError(f"dataset.normalize={normalize!r} is unknown; choose from "
                           f"{', '.join(NORMALIZE)}")
@@ -206,6 +208,7 @@ class Digits(DomainFamily):
         self.resize, self.normalize = resize, normalize
         self.task = (source, target)
         self._mean: torch.Tensor | None = None
+        self._decoded: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]] = {}
         self.root = Path(root).expanduser()
         self.image_size = int(image_size or (32 if rgb else 28))
         self.channels = int(channels or (3 if rgb else 1))
@@ -254,7 +257,8 @@ class Digits(DomainFamily):
         if self._mean is None:
             total, count = torch.zeros(self.input_shape, dtype=torch.float64), 0
             for domain in self.task:
-                x, _ = self._unit(domain, "train")
+                # kept for _load, so each training set is decoded once
+                x, _ = self._decoded.setdefault((domain, "train"), self._unit(domain, "train"))
                 total += x.sum(0, dtype=torch.float64)
                 count += len(x)
             self._mean = (total / count).float()
@@ -264,10 +268,12 @@ class Digits(DomainFamily):
 
     def _load(self, domain: str, split: str) -> Split:
         if (domain, split) not in self._cache:
-            x, y = self._unit(domain, split)
             if self.normalize == "pixel_mean":
-                x -= self.mean_image()
+                mean = self.mean_image()
+                x, y = self._decoded.pop((domain, split), None) or self._unit(domain, split)
+                x -= mean
             else:
+                x, y = self._unit(domain, split)
                 x.sub_(0.5).div_(0.5)
             self._cache[(domain, split)] = Split(x, y)
         return self._cache[(domain, split)]
