@@ -208,3 +208,37 @@ def test_methods_filter(tmp_path, capsys):
     assert main([str(tmp_path), "--no-html", "--methods", "source_only,dann"]) == 0
     out = capsys.readouterr().out
     assert "| dann |" in out and "mcd" not in out and "2 runs (0 failed)" in out
+
+
+def test_previous_results_csv_keeps_runs_whose_folders_are_gone(tmp_path, capsys):
+    """A study continued on a new machine: seeds 0 and 1 only survive in the committed
+    results.csv, seed 1 is rerun and seed 2 is new; the table covers all three seeds, seed 0
+    comes from the csv, and the rerun is compared with the number it replaces."""
+    old, new, study = tmp_path / "old", tmp_path / "new", tmp_path / "study"
+    _fake_run(old, "dann", 0, 0.80, 0.85)
+    _fake_run(old, "dann", 1, 0.70, 0.75)
+    assert main([str(old), "--out", str(study), "--no-html"]) == 0
+    _fake_run(new, "dann", 1, 0.72, 0.75)
+    _fake_run(new, "dann", 2, 0.90, 0.95)
+    capsys.readouterr()
+    assert main([str(new), "--previous", str(study / "results.csv"), "--out", str(study),
+                 "--no-html"]) == 0
+    out = capsys.readouterr().out
+    assert "| dann | 3 | 80.7 ± 9.0 |" in out  # 0.80 (kept), 0.72 (rerun), 0.90 (new)
+    assert "kept 1 completed run(s)" in out
+    assert "seed 1: target acc 70.00 before, 72.00 now (diff +2.00)" in out
+    rows = list(csv.DictReader(open(study / "results.csv")))
+    assert [(r["seed"], r["target_acc"]) for r in rows] == [("0", "0.8"), ("1", "0.72"),
+                                                            ("2", "0.9")]
+
+
+@pytest.mark.parametrize("content", [None, "a,b\n1,2\n", "task,method,seed,status,target_acc\n"
+                                     "t,m,zero,ok,0.5\n"])
+def test_bad_previous_csv_is_one_line_error(tmp_path, capsys, content):
+    _fake_run(tmp_path / "runs", "dann", 0, 0.8, 0.9)
+    prev = tmp_path / "prev.csv"
+    if content is not None:
+        prev.write_text(content)
+    assert main([str(tmp_path / "runs"), "--previous", str(prev), "--no-html"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --previous") and "\n" not in err

@@ -13,7 +13,14 @@ from pathlib import Path
 
 from da.errors import DAError
 from da.report import figures
-from da.report.collect import collect_runs, collect_wandb, drop_superseded, write_csv
+from da.report.collect import (
+    collect_runs,
+    collect_wandb,
+    drop_superseded,
+    load_previous,
+    merge_previous,
+    write_csv,
+)
 from da.report.html import html_page, latex_table
 from da.report.tables import (
     load_reference,
@@ -39,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-html", action="store_true", help="skip the figures and report.html")
     p.add_argument("--selection", action="store_true",
                    help="add per-validator tables: selected target accuracy vs the oracle")
+    p.add_argument("--previous", metavar="CSV",
+                   help="keep the completed rows of a results.csv written earlier (e.g. the "
+                        "study's own, when its run folders are gone) for every task/method/seed "
+                        "that no run under PATHS has; a rerun of one is compared to it")
     return p
 
 
@@ -60,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         n_found = len(rows)  # the count printed at the end is of the methods shown
         rows = drop_superseded(rows)
         superseded = n_found - len(rows)
+        reruns = []
+        if args.previous:
+            previous = load_previous(args.previous)
+            if args.methods:
+                previous = [r for r in previous if r["method"] in keep]
+            rows, reruns = merge_previous(rows, previous)
         if not rows:
             raise DAError(f"no results.json found under {', '.join(args.paths)}; point "
                           "da-report at run or sweep directories")
@@ -94,6 +111,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(text)
+    carried = sum(bool(r.get("carried_from")) for r in rows)
+    if args.previous:
+        print(f"\nkept {carried} completed run(s) from {args.previous} (no curves or "
+              "validator scores for those)")
+    for old, new in reruns:
+        print(f"rerun of {old['task']} / {old['method']} / seed {old['seed']}: target acc "
+              f"{100 * old['target_acc']:.2f} before, {100 * new['target_acc']:.2f} now "
+              f"(diff {100 * (new['target_acc'] - old['target_acc']):+.2f})")
     failed = sum(r.get("status", "ok") != "ok" for r in rows)
     print(f"\n{len(rows)} runs ({failed} failed"
           + (f"; left out {superseded} failed or stopped run(s) whose config completed "

@@ -48,6 +48,61 @@ def drop_superseded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [row for row in rows if row["status"] == "ok" or row["config_hash"] not in done]
 
 
+NUMERIC = ("target_acc", "target_acc_oracle", "target_acc_last", "source_acc", "target_f1",
+           "wall_time_s")
+
+
+def load_previous(path: str | Path) -> list[dict[str, Any]]:
+    """The completed rows of a ``results.csv`` that ``da-report`` wrote earlier, so that a
+    study whose run folders are gone (a new machine) keeps the runs it already logged.
+
+    Carried rows have no curves or validator scores: only the tables use them.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DAError(f"--previous {path} does not exist; give a results.csv written by "
+                      "da-report")
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        missing = {"task", "method", "seed", "status", "target_acc"} - set(reader.fieldnames or ())
+        if missing:
+            raise DAError(f"--previous {path} lacks the column(s) {', '.join(sorted(missing))}; "
+                          "give a results.csv written by da-report")
+        rows = []
+        for i, rec in enumerate(reader, start=2):
+            if rec.get("status", "ok") != "ok":
+                continue
+            row: dict[str, Any] = {k: (rec.get(k) or None) for k in ROW_FIELDS}
+            try:
+                row["seed"] = int(rec["seed"]) if rec.get("seed") not in (None, "") else None
+                row["steps"] = int(float(rec["steps"])) if rec.get("steps") else None
+                for k in NUMERIC:
+                    row[k] = float(rec[k]) if rec.get(k) not in (None, "") else None
+            except ValueError as e:
+                raise DAError(f"--previous {path}, line {i}: {e}; give a results.csv written "
+                              "by da-report") from e
+            row.update(status="ok", validators={}, history=[], reused_from=None,
+                       config_hash=None, carried_from=str(path))
+            rows.append(row)
+    return rows
+
+
+def merge_previous(rows: list[dict[str, Any]], previous: list[dict[str, Any]]
+                   ) -> tuple[list[dict[str, Any]], list[tuple[dict, dict]]]:
+    """``rows`` plus the ``previous`` rows whose (task, method, seed) no logged run has.
+
+    Returns the merged rows and the pairs (previous, rerun) of keys found in both, so the
+    caller can show how closely a rerun reproduced the earlier number.
+    """
+    def key(r):
+        return (str(r["task"]), str(r["method"]), r["seed"])
+
+    logged = {key(r): r for r in rows if r.get("status", "ok") == "ok"}
+    carried = [p for p in previous if key(p) not in logged]
+    reruns = [(p, logged[key(p)]) for p in previous if key(p) in logged]
+    return rows + carried, reruns
+
+
 def _row(r: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     sel = r.get("selection") or {}
     row = {k: r.get(k) for k in ROW_FIELDS}
