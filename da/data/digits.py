@@ -18,7 +18,10 @@ bicubic on uint8 images, what TLlib's ``Resize`` does), converted to ``channels`
 RGB by repeating, RGB -> grey by ITU-R 601 luminance) and normalised (``normalize``):
 ``half`` maps ``[0, 1]`` to ``[-1, 1]`` (mean 0.5, std 0.5, TLlib); ``pixel_mean`` subtracts
 the per-pixel mean image of the task's two training sets, target pool included (no labels
-involved), from ``[0, 1]`` inputs (DANN's MNIST-M preprocessing).
+involved), from ``[0, 1]`` inputs (DANN's MNIST-M preprocessing). ``binarize`` lists domains
+whose images become 0 / 1 (``pixel > 0``) before anything else: MNIST-M was blended from
+binarised MNIST digits, and the widely used TensorFlow replication of DANN binarises its
+MNIST source the same way.
 ``image_size`` / ``channels`` left at ``null`` follow the task: 32 px RGB when MNIST-M or
 SVHN is involved, else 28 px grey (MNIST<->USPS).
 """
@@ -187,6 +190,7 @@ class Digits(DomainFamily):
         resize: ``bilinear``, ``pil_bicubic`` or ``pil_bilinear`` (see :func:`to_unit`).
         normalize: ``half`` (to ``[-1, 1]``) or ``pixel_mean`` (minus the mean image of the
             source and target training sets).
+        binarize: domains whose images are binarised (``pixel > 0``) as they are read.
     """
 
     name = "digits"
@@ -196,7 +200,8 @@ class Digits(DomainFamily):
     def __init__(self, root: str = "data", image_size: int | None = None,
                  channels: int | None = None, source: str | None = None,
                  target: str | None = None, download: bool = False,
-                 resize: str = "bilinear", normalize: str = "half") -> None:
+                 resize: str = "bilinear", normalize: str = "half",
+                 binarize: list[str] | tuple[str, ...] = ()) -> None:
         rgb = bool({source, target} & {"mnist_m", "svhn"})
         _check_resize(resize)
         if normalize not in NORMALIZE:
@@ -205,7 +210,12 @@ class Digits(DomainFamily):
         if normalize == "pixel_mean" and not (source and target):
             raise DAError("dataset.normalize=pixel_mean needs the task (source and target) to "
                           "compute the mean image of its training sets")
+        unknown = sorted(set(binarize or ()) - set(self.domains))
+        if unknown:
+            raise DAError(f"dataset.binarize={list(binarize)} names no digits domain {unknown}; "
+                          f"choose from {', '.join(self.domains)} (e.g. dataset.binarize=[mnist])")
         self.resize, self.normalize = resize, normalize
+        self.binarize = frozenset(binarize or ())
         self.task = (source, target)
         self._mean: torch.Tensor | None = None
         self._decoded: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]] = {}
@@ -249,6 +259,8 @@ class Digits(DomainFamily):
 
     def _unit(self, domain: str, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         x, y = self._read(domain, split)
+        if domain in self.binarize:  # 0 / full scale, in the file's own dtype and range
+            x = (np.asarray(x) > 0) * np.asarray(255 if x.dtype == np.uint8 else 1, x.dtype)
         return (to_unit(x, self.image_size, self.channels, self.resize),
                 torch.from_numpy(np.asarray(y, np.int64)))
 

@@ -230,7 +230,33 @@ def test_pixel_mean_subtracts_the_mean_image_of_both_training_sets(tmp_path):
     assert torch.allclose(test.x + fam.mean_image(), unit, atol=1e-6)
 
 
+def test_binarize_makes_the_listed_domain_0_or_1_and_leaves_the_other(tmp_path):
+    x, _ = make_mnist(tmp_path, n=6)
+    x[0, :3] = 0  # some background, so both values occur
+    for s in ("train", "t10k"):
+        write_idx(tmp_path / "mnist" / f"{s}-images-idx3-ubyte.gz", x)
+    (tmp_path / "usps").mkdir()
+    u = RNG.random((4, 256), dtype=np.float32) * 0.5
+    u[:, :10] = 0
+    with h5py.File(tmp_path / "usps" / "usps.h5", "w") as f:
+        for s in ("train", "test"):
+            f[f"{s}/data"], f[f"{s}/target"] = u, np.arange(4, dtype=np.int32)
+    fam = Digits(root=str(tmp_path), source="mnist", target="usps", image_size=16,
+                 binarize=["mnist", "usps"])
+    m = fam.load("mnist", "train").x  # 28 -> 16 resize after binarising: stays in [-1, 1]
+    plain = Digits(root=str(tmp_path), source="mnist", target="usps", image_size=28,
+                   binarize=["mnist"]).load("mnist", "train").x
+    assert torch.equal(plain[:, 0], torch.from_numpy(np.where(x > 0, 1.0, -1.0)).float())
+    assert m.min() >= -1 and m.max() <= 1
+    us = fam.load("usps", "test").x.flatten(1)  # floats in [0, 0.5]: > 0 becomes full scale
+    assert torch.equal(us, torch.from_numpy(np.where(u > 0, 1.0, -1.0)).float())
+    kept = Digits(root=str(tmp_path), source="mnist", target="usps", image_size=16,
+                  binarize=["mnist"]).load("usps", "test").x.flatten(1)
+    assert torch.allclose(kept, torch.from_numpy(u * 2 - 1), atol=1e-6)
+
+
 @pytest.mark.parametrize(("kwargs", "match"), [
+    ({"binarize": ["mnistm"]}, r"dataset.binarize=\['mnistm'\] names no digits domain"),
     ({"resize": "lanczos"}, "dataset.resize='lanczos' is not a resize filter"),
     ({"normalize": "zscore"}, "dataset.normalize='zscore' is unknown"),
     ({"normalize": "pixel_mean", "source": None}, "needs the task"),

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Why MNIST -> MNIST-M under Ganin's protocol is short: from experiment=ganin_mnist_mnistm, one
+# factor at a time, seed 0, the study's 7,500 steps, one torch thread. Each row is its own sweep
+# (skipped when its config already completed under OUT); the row's name is the method name, so
+# da-report gives one row per variant. The unchanged rows are the study's own seed-0 runs.
+# Usage: experiments/2026-12-02_ganin_mnist_mnistm/diagnose.sh [OUT_DIR] [ROW ...]
+set -euo pipefail
+OUT=${1:-logs/ganin_diagnosis}
+shift || true
+STUDY=experiments/2026-12-02_ganin_mnist_mnistm
+export DA_DATA_DIR=${DA_DATA_DIR:-../shared/data}
+COMMON=(experiment=ganin_mnist_mnistm logger=csv trainer.enable_progress_bar=false
+        paths.log_dir="$OUT" seed=0)
+
+declare -A ROWS=(
+  # MNIST-M was blended from binarised MNIST digits; the TF replication binarises its source
+  [source_only-binarized]="method=source_only dataset.binarize=[mnist]"
+  [dann-binarized]="method=dann dataset.binarize=[mnist]"
+  # [-1, 1] inputs instead of [0, 1] minus the mean image (the input scale)
+  [source_only-half]="method=source_only dataset.normalize=half"
+)
+ORDER=(source_only-binarized dann-binarized source_only-half)
+[ $# -gt 0 ] && ORDER=("$@")
+for name in "${ORDER[@]}"; do
+  # shellcheck disable=SC2086
+  .venv/bin/python -m da.train -m ${ROWS[$name]} method.name="$name" "${COMMON[@]}" \
+    hydra.sweep.dir="$OUT/sweeps/$name"
+done
+.venv/bin/da-report "$OUT" --no-html --out "$STUDY/diagnosis"
