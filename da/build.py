@@ -13,6 +13,7 @@ from da.errors import DAError
 from da.module import DAModule, LossTerm
 from da.nets.finetune import apply_finetune
 from da.nets.heads import DANetwork
+from da.nets.init import initialise
 from da.nets.pretrained import load_weights
 
 
@@ -64,6 +65,10 @@ def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
                     channels_last=bool(cfg.model.get("channels_last", False))
                     and len(family.input_shape) == 3)
     classes = [int(c) for c in (cfg.data.get("classes") or range(family.num_classes))]
+    # model.init: the network (before init_from) and the terms' own modules (discriminators)
+    init = (str(cfg.model.get("init", "torch")), float(cfg.model.get("init_std", 0.1)),
+            float(cfg.model.get("init_bias", 0.1)))
+    initialise([net], *init)
     ft = cfg.get("finetune") or {}
     if cfg.get("init_from"):
         load_weights(net, str(cfg.init_from), class_ids=classes,
@@ -73,6 +78,7 @@ def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
     if cfg.model.get("compile"):
         net.compile()  # in place: parameter names and checkpoints stay those of `net`
     terms = build_terms(cfg.method, net.feature_dim, k)
+    initialise([t.loss for t in terms.values()], *init)
     # a method may bring its own training system (alternating updates, source-free, ...):
     # `method.system` is a partial LightningModule class taking DAModule's arguments
     system = instantiate(cfg.method.system) if cfg.method.get("system") else DAModule

@@ -31,6 +31,20 @@ def test_dann_mnist_matches_the_paper_layers(shape, features):
     assert torch.allclose(net(x), ref, atol=1e-5)
 
 
+@pytest.mark.parametrize(("shape", "features"), [((3, 28, 28), 48 * 7 * 7),
+                                                 ((1, 32, 32), 48 * 8 * 8)])
+def test_dann_mnist_same_padding_keeps_the_size_like_tensorflow(shape, features):
+    net = DANNMnist(shape, padding=2)
+    assert net.out_features == features
+    x = torch.randn(2, *shape)
+    conv1, conv2 = net.conv[0], net.conv[3]
+    ref = F.max_pool2d(F.relu(F.conv2d(x, conv1.weight, conv1.bias, padding="same")), 2)
+    ref = F.max_pool2d(F.relu(F.conv2d(ref, conv2.weight, conv2.bias, padding="same")), 2)
+    assert torch.allclose(net(x), ref.flatten(1), atol=1e-5)
+    with pytest.raises(DAError, match="backbone.padding must be 0"):
+        DANNMnist(shape, padding=3)
+
+
 def test_dann_mnist_rejects_tiny_images():
     with pytest.raises(DAError, match="at least 16x16, got 12x12"):
         DANNMnist((1, 12, 12))

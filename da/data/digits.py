@@ -18,7 +18,8 @@ bicubic on uint8 images, what TLlib's ``Resize`` does), converted to ``channels`
 RGB by repeating, RGB -> grey by ITU-R 601 luminance) and normalised (``normalize``):
 ``half`` maps ``[0, 1]`` to ``[-1, 1]`` (mean 0.5, std 0.5, TLlib); ``pixel_mean`` subtracts
 the per-pixel mean image of the task's two training sets, target pool included (no labels
-involved), from ``[0, 1]`` inputs (DANN's MNIST-M preprocessing). ``binarize`` lists domains
+involved), from ``[0, 1]`` inputs (DANN's MNIST-M preprocessing); ``channel_mean`` subtracts
+the mean of each channel over the same images (the TF replication of DANN). ``binarize`` lists domains
 whose images become 0 / 1 (``pixel > 0``) before anything else: MNIST-M was blended from
 binarised MNIST digits, and the widely used TensorFlow replication of DANN binarises its
 MNIST source the same way.
@@ -119,7 +120,7 @@ def _find(root: Path, domain: str, split: str):
 
 
 RESIZE = ("bilinear", "pil_bicubic", "pil_bilinear")
-NORMALIZE = ("half", "pixel_mean")
+NORMALIZE = ("half", "pixel_mean", "channel_mean")
 
 
 def _check_resize(resize: str) -> None:
@@ -188,8 +189,8 @@ class Digits(DomainFamily):
         source, target: the task (only used to pick the default geometry).
         download: fetch missing MNIST / USPS / SVHN files into ``root`` (checked).
         resize: ``bilinear``, ``pil_bicubic`` or ``pil_bilinear`` (see :func:`to_unit`).
-        normalize: ``half`` (to ``[-1, 1]``) or ``pixel_mean`` (minus the mean image of the
-            source and target training sets).
+        normalize: ``half`` (to ``[-1, 1]``), ``pixel_mean`` (minus the mean image of the
+            source and target training sets) or ``channel_mean`` (minus their channel means).
         binarize: domains whose images are binarised (``pixel > 0``) as they are read.
     """
 
@@ -207,8 +208,8 @@ class Digits(DomainFamily):
         if normalize not in NORMALIZE:
             raise DAError(f"dataset.normalize={normalize!r} is unknown; choose from "
                           f"{', '.join(NORMALIZE)}")
-        if normalize == "pixel_mean" and not (source and target):
-            raise DAError("dataset.normalize=pixel_mean needs the task (source and target) to "
+        if normalize.endswith("_mean") and not (source and target):
+            raise DAError(f"dataset.normalize={normalize} needs the task (source and target) to "
                           "compute the mean image of its training sets")
         unknown = sorted(set(binarize or ()) - set(self.domains))
         if unknown:
@@ -265,7 +266,8 @@ class Digits(DomainFamily):
                 torch.from_numpy(np.asarray(y, np.int64)))
 
     def mean_image(self) -> torch.Tensor:
-        """``(C, H, W)`` mean over the source and target training images (``pixel_mean``)."""
+        """``(C, H, W)`` mean over the source and target training images (``pixel_mean``),
+        or its per-channel average broadcast to that shape (``channel_mean``)."""
         if self._mean is None:
             total, count = torch.zeros(self.input_shape, dtype=torch.float64), 0
             for domain in self.task:
@@ -274,13 +276,15 @@ class Digits(DomainFamily):
                 total += x.sum(0, dtype=torch.float64)
                 count += len(x)
             self._mean = (total / count).float()
-            log.info("pixel_mean: mean image of %s train (%d images), mean %.4f",
-                     " + ".join(self.task), count, float(self._mean.mean()))
+            if self.normalize == "channel_mean":
+                self._mean = self._mean.mean((1, 2), keepdim=True).expand_as(self._mean).contiguous()
+            log.info("%s: mean image of %s train (%d images), mean %.4f",
+                     self.normalize, " + ".join(self.task), count, float(self._mean.mean()))
         return self._mean
 
     def _load(self, domain: str, split: str) -> Split:
         if (domain, split) not in self._cache:
-            if self.normalize == "pixel_mean":
+            if self.normalize.endswith("_mean"):
                 mean = self.mean_image()
                 x, y = self._decoded.pop((domain, split), None) or self._unit(domain, split)
                 x -= mean

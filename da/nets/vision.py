@@ -23,19 +23,25 @@ class DANNMnist(nn.Module):
     ``conv5x5(32) -> ReLU -> maxpool2 -> conv5x5(48) -> ReLU -> maxpool2 -> flatten``:
     ``48 * 4 * 4 = 768`` features for 28x28 inputs, ``48 * 5 * 5 = 1200`` for 32x32. The
     paper's label predictor (100-100-10) is ``model.bottleneck_dim=null
-    model.head_hidden=[100,100]`` (recipe ``ganin_mnist_mnistm``).
+    model.head_hidden=[100,100]`` (recipe ``ganin_mnist_mnistm``). ``padding=2`` keeps the
+    size through each convolution (TensorFlow's ``SAME``, as the widely used TF replication
+    has it): ``48 * 7 * 7 = 2352`` features at 28x28.
     """
 
-    def __init__(self, input_shape: Sequence[int] = (1, 28, 28)) -> None:
+    def __init__(self, input_shape: Sequence[int] = (1, 28, 28), padding: int = 0) -> None:
         super().__init__()
         c, h, w = _image_shape(input_shape, "dann_mnist")
         if min(h, w) < 16:
             raise DAError(f"backbone=dann_mnist needs images of at least 16x16, got {h}x{w}")
+        if padding not in (0, 1, 2):
+            raise DAError(f"backbone.padding must be 0 (valid), 1 or 2 (same), got {padding}")
         self.conv = nn.Sequential(
-            nn.Conv2d(c, 32, 5), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-            nn.Conv2d(32, 48, 5), nn.ReLU(inplace=True), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Conv2d(c, 32, 5, padding=padding), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+            nn.Conv2d(32, 48, 5, padding=padding), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+            nn.Flatten(),
         )
-        hh, ww = ((h - 4) // 2 - 4) // 2, ((w - 4) // 2 - 4) // 2
+        shrink = 4 - 2 * padding
+        hh, ww = ((h - shrink) // 2 - shrink) // 2, ((w - shrink) // 2 - shrink) // 2
         self.out_features = 48 * hh * ww
 
     def forward(self, x: Tensor) -> Tensor:

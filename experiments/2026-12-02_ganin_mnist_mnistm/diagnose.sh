@@ -18,8 +18,16 @@ declare -A ROWS=(
   [dann-binarized]="method=dann dataset.binarize=[mnist]"
   # [-1, 1] inputs instead of [0, 1] minus the mean image (the input scale)
   [source_only-half]="method=source_only dataset.normalize=half"
+  # TensorFlow's truncated normal (std 0.1) weights and 0.1 biases (the TF replication)
+  [source_only-trunc_normal]="method=source_only model.init=trunc_normal"
+  [dann-trunc_normal]="method=dann model.init=trunc_normal"
+  # all of the TF replication's choices together: binarised source, per-channel mean,
+  # truncated-normal init, SAME convolutions (2352 features)
+  [source_only-tf_replication]="method=source_only dataset.binarize=[mnist] dataset.normalize=channel_mean model.init=trunc_normal backbone.padding=2"
+  [dann-tf_replication]="method=dann dataset.binarize=[mnist] dataset.normalize=channel_mean model.init=trunc_normal backbone.padding=2"
 )
-ORDER=(source_only-binarized dann-binarized source_only-half)
+ORDER=(source_only-binarized dann-binarized source_only-half source_only-trunc_normal
+       dann-trunc_normal source_only-tf_replication dann-tf_replication)
 [ $# -gt 0 ] && ORDER=("$@")
 for name in "${ORDER[@]}"; do
   # shellcheck disable=SC2086

@@ -230,6 +230,24 @@ def test_pixel_mean_subtracts_the_mean_image_of_both_training_sets(tmp_path):
     assert torch.allclose(test.x + fam.mean_image(), unit, atol=1e-6)
 
 
+def test_channel_mean_subtracts_one_mean_per_channel_of_both_training_sets(tmp_path):
+    x, _ = make_mnist(tmp_path, n=6)
+    (tmp_path / "usps").mkdir()
+    u = RNG.random((4, 256), dtype=np.float32)
+    with h5py.File(tmp_path / "usps" / "usps.h5", "w") as f:
+        for s in ("train", "test"):
+            f[f"{s}/data"], f[f"{s}/target"] = u, np.arange(4, dtype=np.int32)
+    fam = Digits(root=str(tmp_path), source="mnist", target="usps", image_size=16,
+                 channels=3, normalize="channel_mean")
+    both = torch.cat([fam.load("mnist", "train").x, fam.load("usps", "train").x])
+    assert both.mean((0, 2, 3)).abs().max() < 1e-6  # zero mean per channel ...
+    assert both.mean(0).std() > 0.01  # ... but not per pixel
+    mean = fam.mean_image()
+    assert mean.shape == (3, 16, 16) and torch.equal(mean, mean[:, :1, :1].expand(3, 16, 16))
+    unit = Digits(root=str(tmp_path), image_size=16, channels=3).load("usps", "test").x / 2 + 0.5
+    assert torch.allclose(fam.load("usps", "test").x + mean, unit, atol=1e-6)
+
+
 def test_binarize_makes_the_listed_domain_0_or_1_and_leaves_the_other(tmp_path):
     x, _ = make_mnist(tmp_path, n=6)
     x[0, :3] = 0  # some background, so both values occur
@@ -260,6 +278,7 @@ def test_binarize_makes_the_listed_domain_0_or_1_and_leaves_the_other(tmp_path):
     ({"resize": "lanczos"}, "dataset.resize='lanczos' is not a resize filter"),
     ({"normalize": "zscore"}, "dataset.normalize='zscore' is unknown"),
     ({"normalize": "pixel_mean", "source": None}, "needs the task"),
+    ({"normalize": "channel_mean", "source": None}, "needs the task"),
 ])
 def test_bad_pipeline_options_are_one_line_errors(tmp_path, kwargs, match):
     args = {"root": str(tmp_path), "source": "mnist", "target": "usps", **kwargs}

@@ -1,0 +1,50 @@
+"""model.init: PyTorch's defaults, or TensorFlow's truncated normal for the network and the
+method's own modules (DANN's discriminator)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from da.build import build_family, build_module
+from da.errors import DAError
+from da.nets.init import initialise
+
+
+def test_trunc_normal_draws_within_two_std_with_constant_biases():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 64, 5), nn.ReLU(), nn.Flatten(), nn.Linear(400, 300),
+                        nn.BatchNorm1d(300))
+    bn = net[4].weight.clone()
+    assert initialise([net], "trunc_normal", std=0.1, bias=0.1) == 2
+    for layer in (net[0], net[3]):
+        w = layer.weight.flatten()
+        assert w.abs().max() <= 0.2 + 1e-7
+        # a normal truncated at 2 std keeps 0.880 of its deviation
+        assert w.std().item() == pytest.approx(0.1 * 0.880, rel=0.05)
+        assert torch.equal(layer.bias, torch.full_like(layer.bias, 0.1))
+    assert torch.equal(net[4].weight, bn)  # only conv / linear layers
+
+
+def test_torch_scheme_changes_nothing_and_unknown_is_one_line_error():
+    net = nn.Linear(4, 3)
+    before = [p.clone() for p in net.parameters()]
+    assert initialise([net], "torch") == 0
+    assert all(torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=True))
+    with pytest.raises(DAError, match="model.init='xavier' is unknown; choose from torch") as e:
+        initialise([net], "xavier")
+    assert "\n" not in str(e.value)
+
+
+def test_model_init_reaches_the_network_and_the_discriminator(make_cfg):
+    cfg = make_cfg("method=dann", "model.init=trunc_normal", "model.init_bias=0.05")
+    module = build_module(cfg, build_family(cfg))
+    mods = [*module.net.modules(), *(m for t in module.terms.values() for m in t.loss.modules())]
+    linears = [m for m in mods if isinstance(m, nn.Linear)]
+    assert len(linears) >= 4  # bottleneck, classifier and the discriminator's layers
+    for m in linears:
+        assert torch.equal(m.bias, torch.full_like(m.bias, 0.05))
+    default = build_module(make_cfg("method=dann"), build_family(cfg))
+    assert not torch.equal(default.net.classifier.bias,
+                           torch.full_like(default.net.classifier.bias, 0.05))
