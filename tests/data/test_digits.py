@@ -38,6 +38,15 @@ def make_mnist(root, n=5, gz=True):
     return x, y
 
 
+def make_usps_h5(root, x: np.ndarray) -> np.ndarray:
+    """``usps/usps.h5`` with ``x`` (N, 256) floats as both the train and the test split."""
+    (root / "usps").mkdir(parents=True, exist_ok=True)
+    with h5py.File(root / "usps" / "usps.h5", "w") as f:
+        for s in ("train", "test"):
+            f[f"{s}/data"], f[f"{s}/target"] = x, np.arange(len(x), dtype=np.int32)
+    return x
+
+
 @pytest.mark.parametrize("gz", [True, False])
 def test_mnist_idx(tmp_path, gz):
     x, y = make_mnist(tmp_path, gz=gz)
@@ -51,11 +60,7 @@ def test_mnist_idx(tmp_path, gz):
 
 
 def test_usps_h5_resized_to_28(tmp_path):
-    (tmp_path / "usps").mkdir()
-    x = RNG.random((6, 256), dtype=np.float32)
-    with h5py.File(tmp_path / "usps" / "usps.h5", "w") as f:
-        for s in ("train", "test"):
-            f[f"{s}/data"], f[f"{s}/target"] = x, np.arange(6, dtype=np.int32)
+    x = make_usps_h5(tmp_path, RNG.random((6, 256), dtype=np.float32))
     s = Digits(root=str(tmp_path)).load("usps", "train")
     assert s.x.shape == (6, 1, 28, 28) and s.y.tolist() == list(range(6))
     assert s.x.min() >= -1 and s.x.max() <= 1
@@ -215,11 +220,7 @@ def test_pil_resize_keeps_uint8_rgb_and_same_size_untouched():
 
 def test_pixel_mean_subtracts_the_mean_image_of_both_training_sets(tmp_path):
     x, _ = make_mnist(tmp_path, n=6)
-    (tmp_path / "usps").mkdir()
-    u = RNG.random((4, 256), dtype=np.float32)
-    with h5py.File(tmp_path / "usps" / "usps.h5", "w") as f:
-        for s in ("train", "test"):
-            f[f"{s}/data"], f[f"{s}/target"] = u, np.arange(4, dtype=np.int32)
+    u = make_usps_h5(tmp_path, RNG.random((4, 256), dtype=np.float32))
     fam = Digits(root=str(tmp_path), source="mnist", target="usps", normalize="pixel_mean")
     tr_s, tr_t = fam.load("mnist", "train"), fam.load("usps", "train")
     both = torch.cat([tr_s.x, tr_t.x])
@@ -232,11 +233,7 @@ def test_pixel_mean_subtracts_the_mean_image_of_both_training_sets(tmp_path):
 
 def test_channel_mean_subtracts_one_mean_per_channel_of_both_training_sets(tmp_path):
     x, _ = make_mnist(tmp_path, n=6)
-    (tmp_path / "usps").mkdir()
-    u = RNG.random((4, 256), dtype=np.float32)
-    with h5py.File(tmp_path / "usps" / "usps.h5", "w") as f:
-        for s in ("train", "test"):
-            f[f"{s}/data"], f[f"{s}/target"] = u, np.arange(4, dtype=np.int32)
+    u = make_usps_h5(tmp_path, RNG.random((4, 256), dtype=np.float32))
     fam = Digits(root=str(tmp_path), source="mnist", target="usps", image_size=16,
                  channels=3, normalize="channel_mean")
     both = torch.cat([fam.load("mnist", "train").x, fam.load("usps", "train").x])
@@ -253,12 +250,9 @@ def test_binarize_makes_the_listed_domain_0_or_1_and_leaves_the_other(tmp_path):
     x[0, :3] = 0  # some background, so both values occur
     for s in ("train", "t10k"):
         write_idx(tmp_path / "mnist" / f"{s}-images-idx3-ubyte.gz", x)
-    (tmp_path / "usps").mkdir()
     u = RNG.random((4, 256), dtype=np.float32) * 0.5
     u[:, :10] = 0
-    with h5py.File(tmp_path / "usps" / "usps.h5", "w") as f:
-        for s in ("train", "test"):
-            f[f"{s}/data"], f[f"{s}/target"] = u, np.arange(4, dtype=np.int32)
+    make_usps_h5(tmp_path, u)
     fam = Digits(root=str(tmp_path), source="mnist", target="usps", image_size=16,
                  binarize=["mnist", "usps"])
     m = fam.load("mnist", "train").x  # 28 -> 16 resize after binarising: stays in [-1, 1]
