@@ -1,0 +1,1 @@
+"""Part of the ``timm`` stand-in (see ``timm/__init__.py``)."""
