@@ -22,7 +22,10 @@ involved), from ``[0, 1]`` inputs (DANN's MNIST-M preprocessing); ``channel_mean
 the mean of each channel over the same images (the TF replication of DANN). ``binarize`` lists domains
 whose images become 0 / 1 (``pixel > 0``) before anything else: MNIST-M was blended from
 binarised MNIST digits, and the widely used TensorFlow replication of DANN binarises its
-MNIST source the same way.
+MNIST source the same way. ``crop_or_pad`` lists domains brought to ``image_size`` by a
+centred crop or zero padding instead of a resize: MNIST-M's 32x32 images are MNIST's 28x28
+digits padded by 2 pixels (checked on the shared copy), so ``crop_or_pad=[mnist_m]`` at 28 px
+gives the paper's geometry where a resize shrinks the MNIST-M digits by 1/8.
 ``image_size`` / ``channels`` left at ``null`` follow the task: 32 px RGB when MNIST-M or
 SVHN is involved, else 28 px grey (MNIST<->USPS).
 """
@@ -141,6 +144,22 @@ def _pil_resize(x: np.ndarray, size: int, resample: int) -> np.ndarray:
     return out
 
 
+def center_fit(x: np.ndarray, size: int) -> np.ndarray:
+    """``(N, H, W, C)`` images centre-cropped or zero-padded to ``size x size`` (per side: the
+    extra row or column of an odd margin goes to the bottom / right)."""
+    out = x
+    for axis in (1, 2):
+        n = out.shape[axis]
+        if n > size:
+            lo = (n - size) // 2
+            out = out.take(np.arange(lo, lo + size), axis=axis)
+        elif n < size:
+            pad = [(0, 0)] * out.ndim
+            pad[axis] = ((size - n) // 2, size - n - (size - n) // 2)
+            out = np.pad(out, pad)
+    return out
+
+
 def to_unit(x: np.ndarray, size: int, channels: int, resize: str = "bilinear",
             chunk: int = 8192) -> torch.Tensor:
     """``(N, H, W, C)`` uint8 or [0,1] images -> ``(N, channels, size, size)`` in ``[0, 1]``.
@@ -192,6 +211,7 @@ class Digits(DomainFamily):
         normalize: ``half`` (to ``[-1, 1]``), ``pixel_mean`` (minus the mean image of the
             source and target training sets) or ``channel_mean`` (minus their channel means).
         binarize: domains whose images are binarised (``pixel > 0``) as they are read.
+        crop_or_pad: domains centre-cropped / zero-padded to ``image_size`` (not resized).
     """
 
     name = "digits"
@@ -202,7 +222,8 @@ class Digits(DomainFamily):
                  channels: int | None = None, source: str | None = None,
                  target: str | None = None, download: bool = False,
                  resize: str = "bilinear", normalize: str = "half",
-                 binarize: list[str] | tuple[str, ...] = ()) -> None:
+                 binarize: list[str] | tuple[str, ...] = (),
+                 crop_or_pad: list[str] | tuple[str, ...] = ()) -> None:
         rgb = bool({source, target} & {"mnist_m", "svhn"})
         _check_resize(resize)
         if normalize not in NORMALIZE:
@@ -211,12 +232,16 @@ class Digits(DomainFamily):
         if normalize.endswith("_mean") and not (source and target):
             raise DAError(f"dataset.normalize={normalize} needs the task (source and target) to "
                           "compute the mean image of its training sets")
-        unknown = sorted(set(binarize or ()) - set(self.domains))
-        if unknown:
-            raise DAError(f"dataset.binarize={list(binarize)} names no digits domain {unknown}; "
-                          f"choose from {', '.join(self.domains)} (e.g. dataset.binarize=[mnist])")
+        for key, listed, example in (("binarize", binarize, "mnist"),
+                                     ("crop_or_pad", crop_or_pad, "mnist_m")):
+            unknown = sorted(set(listed or ()) - set(self.domains))
+            if unknown:
+                raise DAError(f"dataset.{key}={list(listed)} names no digits domain {unknown}; "
+                              f"choose from {', '.join(self.domains)} (e.g. "
+                              f"dataset.{key}=[{example}])")
         self.resize, self.normalize = resize, normalize
         self.binarize = frozenset(binarize or ())
+        self.crop_or_pad = frozenset(crop_or_pad or ())
         self.task = (source, target)
         self._mean: torch.Tensor | None = None
         self._decoded: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]] = {}
@@ -262,6 +287,8 @@ class Digits(DomainFamily):
         x, y = self._read(domain, split)
         if domain in self.binarize:  # 0 / full scale, in the file's own dtype and range
             x = (np.asarray(x) > 0) * np.asarray(255 if x.dtype == np.uint8 else 1, x.dtype)
+        if domain in self.crop_or_pad:
+            x = center_fit(x, self.image_size)
         return (to_unit(x, self.image_size, self.channels, self.resize),
                 torch.from_numpy(np.asarray(y, np.int64)))
 

@@ -267,7 +267,50 @@ def test_binarize_makes_the_listed_domain_0_or_1_and_leaves_the_other(tmp_path):
     assert torch.allclose(kept, torch.from_numpy(u * 2 - 1), atol=1e-6)
 
 
+def test_crop_or_pad_centres_mnist_m_and_pads_mnist_instead_of_resizing(tmp_path):
+    x, _ = make_mnist(tmp_path, n=4)
+    d = tmp_path / "mnist_m"
+    d.mkdir()
+    xm = RNG.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+    for split in ("train", "test"):
+        np.savez(d / f"mnist_m_{split}.npz", x=xm, y=np.arange(3, dtype=np.uint8))
+    fam = Digits(root=str(tmp_path), source="mnist", target="mnist_m", image_size=28,
+                 crop_or_pad=["mnist_m"])
+    got = fam.load("mnist_m", "train").x  # the central 28x28, untouched by any filter
+    want = torch.from_numpy(xm[:, 2:30, 2:30]).permute(0, 3, 1, 2).float() / 255 * 2 - 1
+    assert torch.allclose(got, want, atol=1e-6)
+    padded = Digits(root=str(tmp_path), source="mnist", target="mnist_m", image_size=32,
+                    channels=1, crop_or_pad=["mnist"]).load("mnist", "train").x[:, 0]
+    assert torch.all(padded[:, :2] == -1) and torch.all(padded[:, :, 30:] == -1)
+    assert torch.allclose(padded[:, 2:30, 2:30], torch.from_numpy(x / 255 * 2 - 1).float(),
+                          atol=1e-6)
+
+
+def test_the_shared_mnist_m_is_mnist_padded_by_two_pixels():
+    """What crop_or_pad=[mnist_m] rests on: with MNIST-M = |background - binarised digit|,
+    flipping the pixels under the digit restores a smooth background only when the digit
+    sits in the centre, 2 pixels in from each side (no resize, no other offset)."""
+    from tests.data.conftest import need_shared
+
+    root = need_shared("mnist/train-images-idx3-ubyte.gz", "mnist_m/mnist_m_train20k.npz")
+    fam = Digits(root=str(root))
+    mm, _ = fam._read("mnist_m", "train")
+    mn, _ = fam._read("mnist", "train")
+    mm, mn = mm[:100].astype(float), mn[:100, :, :, 0] > 0
+
+    def roughness(mask):
+        flipped = np.where(mask[..., None], 255 - mm, mm)
+        return np.abs(np.diff(flipped, axis=1)).sum() + np.abs(np.diff(flipped, axis=2)).sum()
+
+    shifts = {(dy, dx): roughness(np.pad(mn, ((0, 0), (dy, 4 - dy), (dx, 4 - dx))))
+              for dy in range(5) for dx in range(5)}
+    best = min(shifts, key=shifts.get)
+    assert best == (2, 2)
+    assert shifts[best] < 0.7 * min(v for k, v in shifts.items() if k != best)
+
+
 @pytest.mark.parametrize(("kwargs", "match"), [
+    ({"crop_or_pad": ["svhn2"]}, r"dataset.crop_or_pad=\['svhn2'\] names no digits domain"),
     ({"binarize": ["mnistm"]}, r"dataset.binarize=\['mnistm'\] names no digits domain"),
     ({"resize": "lanczos"}, "dataset.resize='lanczos' is not a resize filter"),
     ({"normalize": "zscore"}, "dataset.normalize='zscore' is unknown"),
