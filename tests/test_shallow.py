@@ -70,8 +70,10 @@ def test_shallow_method_runs_and_writes_the_deep_schema(method, make_cfg, tmp_pa
     assert len(hist) == res["selection"]["grid_size"] >= 1
     best = res["selection"]["best_step"]
     assert hist[best]["val/select/score"] == max(r["val/select/score"] for r in hist)
-    assert res["target_acc"] == hist[best]["val/target/acc_oracle"]
-    assert res["target_acc_oracle"] == max(r["val/target/acc_oracle"] for r in hist)
+    if not res["selection"]["refit_on_all_source"]:  # else the refit model's (test below)
+        assert res["target_acc"] == hist[best]["val/target/acc_oracle"]
+    assert res["target_acc_oracle"] == max(res["target_acc"],
+                                           *(r["val/target/acc_oracle"] for r in hist))
     assert np.sum(res["target_confusion"]) == 150
     # a separable problem: far above chance (1/3) on the source
     assert res["source_acc"] > 0.9
@@ -106,6 +108,36 @@ def test_sk_source_only_equals_scikit_learn_on_the_same_split(make_cfg, tmp_path
     best_c = max(scores, key=lambda c: (scores[c][0], -list(scores).index(c)))
     assert res["selection"]["params"] == {"C": best_c}
     assert res["target_acc"] == pytest.approx(scores[best_c][1])
+
+
+def test_refit_fits_the_selected_point_again_on_the_whole_source(make_cfg, tmp_path):
+    """method.shallow.refit=true: selected on the hold-out as before, then fitted on
+    source_train + source_val; the reported target accuracy is that model's."""
+    from sklearn.linear_model import LogisticRegression
+
+    from da.build import build_datamodule, build_family
+
+    data = blobs(tmp_path, n_s=60, d=3)  # overlapping classes: the fits differ
+    plain = run(make_cfg("method=sk_source_only", *data))
+    (tmp_path / "results.json").unlink()
+    cfg = make_cfg("method=sk_source_only", *data, "+method.shallow.refit=true")
+    res = run(cfg)
+    assert res["selection"]["refit_on_all_source"] and not plain["selection"]["refit_on_all_source"]
+    assert res["selection"]["params"] == plain["selection"]["params"]  # same selection
+    untimed = [[{k: v for k, v in r.items() if k != "fit_time_s"} for r in h]
+               for h in (res["history"], plain["history"])]
+    assert untimed[0] == untimed[1]
+    dm = build_datamodule(cfg, build_family(cfg))
+    dm.setup("fit")
+    tr, va, te = (dm.splits[k] for k in ("source_train", "source_val", "target_test"))
+    x = np.vstack([tr.x.double().numpy(), va.x.double().numpy()])
+    y = np.concatenate([tr.y.numpy(), va.y.numpy()])
+    lr = LogisticRegression(C=res["selection"]["params"]["C"], max_iter=1000).fit(x, y)
+    assert res["target_acc"] == pytest.approx(lr.score(te.x.double().numpy(), te.y.numpy()))
+    preds = lr.predict(te.x.double().numpy())
+    assert np.trace(res["target_confusion"]) == int((preds == te.y.numpy()).sum())
+    assert res["target_acc"] != plain["target_acc"]  # on this data the refit model differs
+    assert res["target_acc_oracle"] == max(res["target_acc"], plain["target_acc_oracle"])
 
 
 @pytest.mark.parametrize("method", ["sk_source_only", "sk_coral"])

@@ -220,7 +220,7 @@ def test_pil_resize_keeps_uint8_rgb_and_same_size_untouched():
 
 def test_pixel_mean_subtracts_the_mean_image_of_both_training_sets(tmp_path):
     x, _ = make_mnist(tmp_path, n=6)
-    u = make_usps_h5(tmp_path, RNG.random((4, 256), dtype=np.float32))
+    make_usps_h5(tmp_path, RNG.random((4, 256), dtype=np.float32))
     fam = Digits(root=str(tmp_path), source="mnist", target="usps", normalize="pixel_mean")
     tr_s, tr_t = fam.load("mnist", "train"), fam.load("usps", "train")
     both = torch.cat([tr_s.x, tr_t.x])
@@ -233,7 +233,7 @@ def test_pixel_mean_subtracts_the_mean_image_of_both_training_sets(tmp_path):
 
 def test_channel_mean_subtracts_one_mean_per_channel_of_both_training_sets(tmp_path):
     x, _ = make_mnist(tmp_path, n=6)
-    u = make_usps_h5(tmp_path, RNG.random((4, 256), dtype=np.float32))
+    make_usps_h5(tmp_path, RNG.random((4, 256), dtype=np.float32))
     fam = Digits(root=str(tmp_path), source="mnist", target="usps", image_size=16,
                  channels=3, normalize="channel_mean")
     both = torch.cat([fam.load("mnist", "train").x, fam.load("usps", "train").x])
