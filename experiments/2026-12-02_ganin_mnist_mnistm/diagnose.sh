@@ -20,6 +20,8 @@ declare -A ROWS=(
   # resizing (which shrinks the MNIST-M digits by 1/8 against MNIST's)
   [source_only-crop]="method=source_only dataset.crop_or_pad=[mnist_m]"
   [dann-crop]="method=dann dataset.crop_or_pad=[mnist_m]"
+  # the TF replication's batch: 64 in all, 32 source + 32 target
+  [dann-batch32]="method=dann data.batch_size=32"
   # [-1, 1] inputs instead of [0, 1] minus the mean image (the input scale)
   [source_only-half]="method=source_only dataset.normalize=half"
   # TensorFlow's truncated normal (std 0.1) weights and 0.1 biases (the TF replication)
@@ -30,7 +32,7 @@ declare -A ROWS=(
   [source_only-tf_replication]="method=source_only dataset.binarize=[mnist] dataset.normalize=channel_mean model.init=trunc_normal backbone.padding=2"
   [dann-tf_replication]="method=dann dataset.binarize=[mnist] dataset.normalize=channel_mean model.init=trunc_normal backbone.padding=2"
 )
-ORDER=(source_only-binarized dann-binarized source_only-crop dann-crop source_only-half
+ORDER=(source_only-binarized dann-binarized source_only-crop dann-crop dann-batch32 source_only-half
        source_only-trunc_normal dann-trunc_normal source_only-tf_replication dann-tf_replication)
 [ $# -gt 0 ] && ORDER=("$@")
 for name in "${ORDER[@]}"; do
