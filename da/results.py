@@ -40,6 +40,37 @@ def read_results(path: str | os.PathLike) -> dict[str, Any]:
 _HASH_EXCLUDE = ("paths", "force", "resume", "tags")
 
 
+def platform_info(device: str = "cpu") -> dict[str, Any]:
+    """What a run's numbers depend on beyond its config and versions: the CPU model, the
+    vector instruction set torch dispatches its CPU kernels to, the accelerator and the
+    thread count. One config gives bit-identical runs on one platform; on another CPU the
+    kernels round differently and a long run drifts (see ``da-report --previous``)."""
+    import platform
+
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    dev = torch.device(device)
+    return {"cpu": cpu, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else dev.type,
+            "torch_threads": torch.get_num_threads()}
+
+
+def platform_label(info: dict[str, Any] | None) -> str | None:
+    """``platform_info`` in one short string (a report column), or ``None``."""
+    if not info:
+        return None
+    label = f"{info.get('cpu')} ({info.get('cpu_capability')}, {info.get('torch_threads')} thr)"
+    return label if info.get("device") in (None, "cpu") else f"{info['device']}; {label}"
+
+
 def config_hash(cfg) -> str:
     """A stable id of what a run computes: the *unresolved* config (so output paths and
     time stamps do not enter), without paths and run-control keys."""

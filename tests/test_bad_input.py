@@ -42,6 +42,11 @@ CASES = {
     "zero_horizon": (["horizon_steps=0"], "horizon_steps must be a positive number"),
     "bad_resize_filter": (["dataset=digits", "dataset.resize=nearest"],
                           "dataset.resize='nearest' is not a resize filter"),
+    "align_on_images": (["data.align=coral"], "use data.align=none for images"),
+    "unknown_align": (["dataset=moons", "backbone=mlp", "data.align=whiten"],
+                      "data.align='whiten' is not one of none, coral"),
+    "align_reg_zero": (["dataset=moons", "backbone=mlp", "data.align=coral", "data.align_reg=0"],
+                       "data.align_reg must be > 0"),
     # config values of the wrong type (da/typecheck.py)
     "seed_not_an_int": (["seed=abc"], "seed must be an integer, got 'abc' (str); e.g. seed=0"),
     "max_steps_not_an_int": (["trainer.max_steps=ten"], "trainer.max_steps must be an integer"),

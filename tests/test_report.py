@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 
@@ -242,3 +243,38 @@ def test_bad_previous_csv_is_one_line_error(tmp_path, capsys, content):
     assert main([str(tmp_path / "runs"), "--previous", str(prev), "--no-html"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: --previous") and "\n" not in err
+
+
+def test_rerun_comparison_names_a_platform_change(tmp_path, capsys):
+    """The same config on another CPU rounds differently: the rerun line says so."""
+    old, new, study = tmp_path / "old", tmp_path / "new", tmp_path / "study"
+    _fake_run(old, "dann", 0, 0.80, 0.85)
+    rec = json.loads((old / "dann_s0" / "results.json").read_text())
+    rec["platform"] = {"cpu": "AMD EPYC", "cpu_capability": "AVX2", "device": "cpu",
+                       "torch_threads": 1}
+    write_json_atomic(old / "dann_s0" / "results.json", rec)
+    assert main([str(old), "--out", str(study), "--no-html"]) == 0
+    assert list(csv.DictReader(open(study / "results.csv")))[0]["platform"] == \
+        "AMD EPYC (AVX2, 1 thr)"
+    rec["platform"] = {"cpu": "Intel Xeon", "cpu_capability": "AVX512", "device": "cpu",
+                       "torch_threads": 1}
+    rec["target_acc"] = 0.78
+    write_json_atomic(new / "dann_s0" / "results.json", rec)
+    capsys.readouterr()
+    assert main([str(new), "--previous", str(study / "results.csv"), "--out", str(study),
+                 "--no-html"]) == 0
+    out = capsys.readouterr().out
+    assert ("seed 0: target acc 80.00 before, 78.00 now (diff -2.00); platform differs: "
+            "AMD EPYC (AVX2, 1 thr) before, Intel Xeon (AVX512, 1 thr) now") in out
+
+
+def test_platform_info_names_the_cpu_kernels_and_threads():
+    import torch
+
+    from da.results import platform_info, platform_label
+
+    info = platform_info("cpu")
+    assert info["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert info["torch_threads"] == torch.get_num_threads() and info["device"] == "cpu"
+    assert info["cpu"] and platform_label(info).startswith(info["cpu"])
+    assert platform_label(None) is None

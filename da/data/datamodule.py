@@ -20,6 +20,10 @@ unlabelled pool as well (as in the usual SSDA protocols) and are served as a thi
 training stream ``"target_labeled"``; when the target test split is the training split
 itself (transductive families), they are removed from it.
 
+``align=coral`` maps every source split onto the target's second-order statistics before
+training (:mod:`da.data.align`; vectors only, fitted on the source training split and the
+unlabelled target pool), so any method can run on CORAL-aligned inputs.
+
 Training batches are ``{"source": (x, y), "target": (x,)}`` from a :class:`StepLoader`:
 each step's batch is a pure function of ``(split_seed + seed, step)``, so a resumed run
 sees the same batches as an uninterrupted one. ``batch_size`` is global: each of
@@ -39,6 +43,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
+from da.data import align as align_lib
 from da.data.base import DomainFamily, LazyInputs, Split
 from da.data.loader import DomainStream, StepLoader, as_dataset
 from da.errors import DAError
@@ -49,7 +54,8 @@ class DADataModule(L.LightningDataModule):
                  eval_batch_size: int = 512, source_val_fraction: float = 0.2,
                  split_seed: int = 0, num_workers: int = 0, pin_memory: bool = False,
                  seed: int = 0, classes: list[int] | None = None,
-                 target_labels_per_class: int = 0, val_pool_size: int | None = None) -> None:
+                 target_labels_per_class: int = 0, val_pool_size: int | None = None,
+                 align: str = "none", align_reg: float = 1.0) -> None:
         super().__init__()
         family.check_task(source, target)
         if batch_size < 1:
@@ -75,6 +81,7 @@ class DADataModule(L.LightningDataModule):
             raise DAError(f"data.val_pool_size must be >= 1 (or null for the whole target pool), "
                           f"got {val_pool_size}")
         self.val_pool_size = int(val_pool_size) if val_pool_size else None
+        self.align, self.align_reg = align_lib.check_option(align), float(align_reg)
         self.splits: dict[str, Split] = {}
 
     @property
@@ -131,6 +138,16 @@ class DADataModule(L.LightningDataModule):
                 self.splits["target_test"] = Split(test.x[keep], test.y[keep])
         self.target_pool = tgt_train.x  # labels deliberately dropped
         self._check_classes()
+        if self.align != "none":
+            self._align_source()
+
+    def _align_source(self) -> None:
+        """``data.align``: map every source split onto the target (:mod:`da.data.align`),
+        fitted on the source training split and the unlabelled target pool."""
+        a = align_lib.fit_coral(self.splits["source_train"].x, self.target_pool, self.align_reg)
+        for name in ("source_train", "source_val", "source_test"):
+            s = self.splits[name]
+            self.splits[name] = Split(align_lib.apply(s.x, a), s.y)
 
     def _check_classes(self) -> None:
         k = self.num_classes

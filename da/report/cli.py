@@ -53,6 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _platform_note(before: str | None, now: str | None) -> str:
+    """Why a rerun may differ: the same config on another CPU rounds differently."""
+    if before and now and before != now:
+        return f"; platform differs: {before} before, {now} now"
+    if before != now:
+        return "; platform not recorded for one of them"
+    return ""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -118,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     for old, new in reruns:
         print(f"rerun of {old['task']} / {old['method']} / seed {old['seed']}: target acc "
               f"{100 * old['target_acc']:.2f} before, {100 * new['target_acc']:.2f} now "
-              f"(diff {100 * (new['target_acc'] - old['target_acc']):+.2f})")
+              f"(diff {100 * (new['target_acc'] - old['target_acc']):+.2f})"
+              + _platform_note(old.get("platform"), new.get("platform")))
     failed = sum(r.get("status", "ok") != "ok" for r in rows)
     print(f"\n{len(rows)} runs ({failed} failed"
           + (f"; left out {superseded} failed or stopped run(s) whose config completed "

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from da.errors import DAError
-from da.results import RESULTS_FILE, config_hash
+from da.results import RESULTS_FILE, config_hash, platform_label
 
 ROW_FIELDS = ("task", "method", "seed", "status", "target_acc", "target_acc_oracle",
               "target_acc_last", "source_acc", "target_f1", "selection", "steps",
-              "wall_time_s", "run_dir", "error")
+              "wall_time_s", "run_dir", "error", "platform")
 
 
 def collect_runs(paths: list[str | Path], keep_superseded: bool = False) -> list[dict[str, Any]]:
@@ -108,6 +108,7 @@ def _row(r: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     row = {k: r.get(k) for k in ROW_FIELDS}
     row["selection"] = sel.get("name") if isinstance(sel, dict) else sel
     row["status"] = r.get("status", "ok")
+    row["platform"] = platform_label(r.get("platform"))
     row["run_dir"] = str(run_dir)
     row["validators"] = r.get("validators") or {}
     row["history"] = r.get("history") or []
