@@ -278,3 +278,23 @@ def test_platform_info_names_the_cpu_kernels_and_threads():
     assert info["torch_threads"] == torch.get_num_threads() and info["device"] == "cpu"
     assert info["cpu"] and platform_label(info).startswith(info["cpu"])
     assert platform_label(None) is None
+
+
+def test_several_previous_tables_merge_into_one_report(tmp_path, capsys):
+    """Two studies' committed tables and a new run in one report; a run both tables hold
+    counts once (from the first table given)."""
+    a, b, new, out = tmp_path / "a", tmp_path / "b", tmp_path / "new", tmp_path / "out"
+    _fake_run(a / "runs", "sk_coral", 0, 0.46, 0.47)
+    _fake_run(a / "runs", "dann", 0, 0.40, 0.41)
+    assert main([str(a / "runs"), "--out", str(a), "--no-html"]) == 0
+    _fake_run(b / "runs", "shot", 0, 0.47, 0.48)
+    _fake_run(b / "runs", "dann", 0, 0.30, 0.31)  # the same run as in a: a's counts
+    assert main([str(b / "runs"), "--out", str(b), "--no-html"]) == 0
+    _fake_run(new, "mcc", 0, 0.50, 0.51)
+    capsys.readouterr()
+    assert main([str(new), "--previous", str(a / "results.csv"), "--previous",
+                 str(b / "results.csv"), "--out", str(out), "--no-html"]) == 0
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert sorted((r["method"], r["target_acc"]) for r in rows) == [
+        ("dann", "0.4"), ("mcc", "0.5"), ("shot", "0.47"), ("sk_coral", "0.46")]
+    assert "kept 3 completed run(s)" in capsys.readouterr().out

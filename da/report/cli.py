@@ -46,10 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-html", action="store_true", help="skip the figures and report.html")
     p.add_argument("--selection", action="store_true",
                    help="add per-validator tables: selected target accuracy vs the oracle")
-    p.add_argument("--previous", metavar="CSV",
+    p.add_argument("--previous", metavar="CSV", action="append",
                    help="keep the completed rows of a results.csv written earlier (e.g. the "
                         "study's own, when its run folders are gone) for every task/method/seed "
-                        "that no run under PATHS has; a rerun of one is compared to it")
+                        "that no run under PATHS has; a rerun of one is compared to it; "
+                        "repeat it to merge the tables of several studies")
     return p
 
 
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         superseded = n_found - len(rows)
         reruns = []
         if args.previous:
-            previous = load_previous(args.previous)
+            previous = [r for path in args.previous for r in load_previous(path)]
             if args.methods:
                 previous = [r for r in previous if r["method"] in keep]
             rows, reruns = merge_previous(rows, previous)
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     carried = sum(bool(r.get("carried_from")) for r in rows)
     if args.previous:
-        print(f"\nkept {carried} completed run(s) from {args.previous} (no curves or "
+        print(f"\nkept {carried} completed run(s) from {', '.join(args.previous)} (no curves or "
               "validator scores for those)")
     for old, new in reruns:
         print(f"rerun of {old['task']} / {old['method']} / seed {old['seed']}: target acc "

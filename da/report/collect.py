@@ -89,7 +89,8 @@ def load_previous(path: str | Path) -> list[dict[str, Any]]:
 
 def merge_previous(rows: list[dict[str, Any]], previous: list[dict[str, Any]]
                    ) -> tuple[list[dict[str, Any]], list[tuple[dict, dict]]]:
-    """``rows`` plus the ``previous`` rows whose (task, method, seed) no logged run has.
+    """``rows`` plus the ``previous`` rows whose (task, method, seed) no logged run has
+    (a key that several previous tables hold is taken from the first).
 
     Returns the merged rows and the pairs (previous, rerun) of keys found in both, so the
     caller can show how closely a rerun reproduced the earlier number.
@@ -98,6 +99,10 @@ def merge_previous(rows: list[dict[str, Any]], previous: list[dict[str, Any]]
         return (str(r["task"]), str(r["method"]), r["seed"])
 
     logged = {key(r): r for r in rows if r.get("status", "ok") == "ok"}
+    first: dict[tuple, dict[str, Any]] = {}
+    for p in previous:  # several tables may hold the same run: the first one listed counts
+        first.setdefault(key(p), p)
+    previous = list(first.values())
     carried = [p for p in previous if key(p) not in logged]
     reruns = [(p, logged[key(p)]) for p in previous if key(p) in logged]
     return rows + carried, reruns
