@@ -298,3 +298,14 @@ def test_several_previous_tables_merge_into_one_report(tmp_path, capsys):
     assert sorted((r["method"], r["target_acc"]) for r in rows) == [
         ("dann", "0.4"), ("mcc", "0.5"), ("shot", "0.47"), ("sk_coral", "0.46")]
     assert "kept 3 completed run(s)" in capsys.readouterr().out
+
+
+def test_a_run_in_both_the_logs_and_the_previous_table_is_not_a_rerun(tmp_path, capsys):
+    runs, study = tmp_path / "runs", tmp_path / "study"
+    _fake_run(runs, "dann", 0, 0.80, 0.85)
+    assert main([str(runs), "--out", str(study), "--no-html"]) == 0
+    capsys.readouterr()
+    assert main([str(runs), "--previous", str(study / "results.csv"), "--out", str(study),
+                 "--no-html"]) == 0
+    out = capsys.readouterr().out
+    assert "rerun of" not in out and "| dann | 1 |" in out

@@ -104,7 +104,9 @@ def merge_previous(rows: list[dict[str, Any]], previous: list[dict[str, Any]]
         first.setdefault(key(p), p)
     previous = list(first.values())
     carried = [p for p in previous if key(p) not in logged]
-    reruns = [(p, logged[key(p)]) for p in previous if key(p) in logged]
+    # the same run folder in both is the same run, not a rerun
+    reruns = [(p, logged[key(p)]) for p in previous
+              if key(p) in logged and p.get("run_dir") != logged[key(p)].get("run_dir")]
     return rows + carried, reruns
 
 
