@@ -40,7 +40,7 @@ from da import __version__
 from da.build import build_datamodule, build_family
 from da.config import method_label
 from da.errors import DAError
-from da.results import RESULTS_FILE, run_identity, write_json_atomic
+from da.results import RESULTS_FILE, platform_info, run_identity, write_json_atomic
 from da.shallow.grid import points, require_packages, with_params
 
 log = logging.getLogger("da.shallow")
@@ -198,6 +198,7 @@ def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
         "wall_time_s": round(time.time() - start, 3),
         "world_size": 1,
         "versions": _versions(),
+        "platform": platform_info("cpu"),
         "validators": {},
         "diagnostics": ({"fallback_classes": est.fallbacks_} if hasattr(est, "fallbacks_")
                         else {}),
