@@ -24,6 +24,7 @@ EXPECTED: dict[str, tuple[tuple[tuple[type, ...], str], str]] = {
     "data.split_seed": (INT, "data.split_seed=0"),
     "data.num_workers": (INT, "data.num_workers=0"),
     "data.source_val_fraction": (NUM, "data.source_val_fraction=0.2"),
+    "data.align_reg": (NUM, "data.align_reg=1.0"),
     "data.target_labels_per_class": (INT, "data.target_labels_per_class=0"),
     "model.bottleneck_dim": (INT_OR_NULL, "model.bottleneck_dim=256"),
     "horizon_steps": (INT_OR_NULL, "horizon_steps=10000"),

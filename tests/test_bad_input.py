@@ -52,6 +52,7 @@ CASES = {
     "max_steps_not_an_int": (["trainer.max_steps=ten"], "trainer.max_steps must be an integer"),
     "float_batch_size": (["data.batch_size=1.5"], "data.batch_size must be an integer, got 1.5"),
     "bool_seed": (["seed=true"], "seed must be an integer, got True (bool)"),
+    "align_reg_not_a_number": (["data.align_reg=abc"], "data.align_reg must be a number"),
     "lr_not_a_number": (["optim.optimizer.lr=fast"], "optim.optimizer.lr must be a number"),
 }
 
