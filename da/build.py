@@ -13,7 +13,7 @@ from da.errors import DAError
 from da.module import DAModule, LossTerm
 from da.nets.finetune import apply_finetune
 from da.nets.heads import DANetwork
-from da.nets.init import initialise
+from da.nets.init import initialise, parse_parts
 from da.nets.pretrained import load_weights
 
 
@@ -69,6 +69,10 @@ def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
     init = (str(cfg.model.get("init", "torch")), float(cfg.model.get("init_std", 0.1)),
             float(cfg.model.get("init_bias", 0.1)))
     initialise([net], *init)
+    parts = parse_parts(cfg.model.get("init_parts"))
+    for part in ("backbone", "bottleneck", "classifier"):
+        if part in parts:
+            initialise([getattr(net, part)], *parts[part])
     ft = cfg.get("finetune") or {}
     if cfg.get("init_from"):
         load_weights(net, str(cfg.init_from), class_ids=classes,
@@ -79,6 +83,8 @@ def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
         net.compile()  # in place: parameter names and checkpoints stay those of `net`
     terms = build_terms(cfg.method, net.feature_dim, k)
     initialise([t.loss for t in terms.values()], *init)
+    if "terms" in parts:
+        initialise([t.loss for t in terms.values()], *parts["terms"])
     # a method may bring its own training system (alternating updates, source-free, ...):
     # `method.system` is a partial LightningModule class taking DAModule's arguments
     system = instantiate(cfg.method.system) if cfg.method.get("system") else DAModule

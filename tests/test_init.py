@@ -48,3 +48,46 @@ def test_model_init_reaches_the_network_and_the_discriminator(make_cfg):
     default = build_module(make_cfg("method=dann"), build_family(cfg))
     assert not torch.equal(default.net.classifier.bias,
                            torch.full_like(default.net.classifier.bias, 0.05))
+
+
+def test_normal_scheme_is_untruncated():
+    torch.manual_seed(0)
+    net = nn.Linear(1000, 1000)
+    assert initialise([net], "normal", std=0.01, bias=0.1) == 1
+    assert net.weight.std().item() == pytest.approx(0.01, rel=0.02)
+    assert net.weight.abs().max().item() > 0.02 * 2  # beyond trunc_normal's 2 std
+    assert torch.equal(net.bias, torch.full_like(net.bias, 0.1))
+
+
+def test_init_parts_set_each_part_and_leave_the_others(make_cfg):
+    # TLlib MDD: bottleneck normal(0, 0.005) bias 0.1, heads normal(0, 0.01) bias 0
+    args = ("method=mdd", "model.head_hidden=[64]",
+            "model.init_parts={bottleneck:{init:normal,std:0.005,bias:0.1},terms:{std:0.01,bias:0.0}}")
+    cfg = make_cfg(*args)
+    module = build_module(cfg, build_family(cfg))
+    torch.manual_seed(0)
+    plain = build_module(make_cfg("method=mdd", "model.head_hidden=[64]"), build_family(cfg))
+    lin = module.net.bottleneck[0]
+    assert torch.equal(lin.bias, torch.full_like(lin.bias, 0.1))
+    assert lin.weight.std().item() == pytest.approx(0.005, rel=0.1)
+    adv = [m for t in module.terms.values() for m in t.loss.modules() if isinstance(m, nn.Linear)]
+    assert len(adv) == 2
+    for m in adv:
+        assert torch.equal(m.bias, torch.zeros_like(m.bias))
+    # the classifier was not named: PyTorch's default (uniform, bias not constant)
+    assert module.net.classifier[0].bias.std().item() > 0
+    assert plain.net.bottleneck[0].weight.std().item() > 0.01
+
+
+@pytest.mark.parametrize("parts, message", [
+    ("{head:{std:0.01}}", "model.init_parts.head is unknown; parts are backbone, bottleneck"),
+    ("{classifier:{init:xavier}}", "model.init_parts.classifier.init='xavier' is unknown"),
+    ("{classifier:{stdev:0.1}}", "model.init_parts.classifier.stdev is unknown; use init"),
+    ("{classifier:{std:abc}}", "model.init_parts.classifier: std and bias must be numbers"),
+    ("{classifier:0.1}", "model.init_parts.classifier must be a mapping"),
+])
+def test_bad_init_parts_are_one_line_errors(make_cfg, parts, message):
+    cfg = make_cfg("method=mdd", f"model.init_parts={parts}")
+    with pytest.raises(DAError, match=message) as e:
+        build_module(cfg, build_family(cfg))
+    assert "\n" not in str(e.value)
