@@ -13,7 +13,7 @@ from da.errors import DAError
 from da.module import DAModule, LossTerm
 from da.nets.finetune import apply_finetune
 from da.nets.heads import DANetwork
-from da.nets.init import initialise, parse_parts
+from da.nets.init import initialise, initialise_part, parse_parts
 from da.nets.pretrained import load_weights
 
 
@@ -72,7 +72,7 @@ def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
     parts = parse_parts(cfg.model.get("init_parts"))
     for part in ("backbone", "bottleneck", "classifier"):
         if part in parts:
-            initialise([getattr(net, part)], *parts[part])
+            initialise_part([getattr(net, part)], *parts[part])
     ft = cfg.get("finetune") or {}
     if cfg.get("init_from"):
         load_weights(net, str(cfg.init_from), class_ids=classes,
@@ -84,7 +84,7 @@ def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
     terms = build_terms(cfg.method, net.feature_dim, k)
     initialise([t.loss for t in terms.values()], *init)
     if "terms" in parts:
-        initialise([t.loss for t in terms.values()], *parts["terms"])
+        initialise_part([t.loss for t in terms.values()], *parts["terms"])
     # a method may bring its own training system (alternating updates, source-free, ...):
     # `method.system` is a partial LightningModule class taking DAModule's arguments
     system = instantiate(cfg.method.system) if cfg.method.get("system") else DAModule

@@ -47,6 +47,8 @@ CASES = {
                       "data.align='whiten' is not one of none, coral"),
     "align_reg_zero": (["dataset=moons", "backbone=mlp", "data.align=coral", "data.align_reg=0"],
                        "data.align_reg must be > 0"),
+    "unknown_init_part": (["model.init_parts={head:{std:0.01}}"],
+                          "model.init_parts.head is unknown; parts are backbone"),
     # config values of the wrong type (da/typecheck.py)
     "seed_not_an_int": (["seed=abc"], "seed must be an integer, got 'abc' (str); e.g. seed=0"),
     "max_steps_not_an_int": (["trainer.max_steps=ten"], "trainer.max_steps must be an integer"),

@@ -65,7 +65,6 @@ def test_init_parts_set_each_part_and_leave_the_others(make_cfg):
             "model.init_parts={bottleneck:{init:normal,std:0.005,bias:0.1},terms:{std:0.01,bias:0.0}}")
     cfg = make_cfg(*args)
     module = build_module(cfg, build_family(cfg))
-    torch.manual_seed(0)
     plain = build_module(make_cfg("method=mdd", "model.head_hidden=[64]"), build_family(cfg))
     lin = module.net.bottleneck[0]
     assert torch.equal(lin.bias, torch.full_like(lin.bias, 0.1))
@@ -91,3 +90,13 @@ def test_bad_init_parts_are_one_line_errors(make_cfg, parts, message):
     with pytest.raises(DAError, match=message) as e:
         build_module(cfg, build_family(cfg))
     assert "\n" not in str(e.value)
+
+
+def test_a_torch_part_redraws_pytorch_defaults_under_a_whole_network_init(make_cfg):
+    cfg = make_cfg("method=dann", "model.init=trunc_normal", "model.init_bias=0.05",
+                   "model.init_parts={classifier:{init:torch}}")
+    module = build_module(cfg, build_family(cfg))
+    head = module.net.classifier
+    assert not torch.equal(head.bias, torch.full_like(head.bias, 0.05))  # redrawn
+    bottleneck = module.net.bottleneck[0]
+    assert torch.equal(bottleneck.bias, torch.full_like(bottleneck.bias, 0.05))  # untouched

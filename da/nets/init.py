@@ -9,7 +9,10 @@ initialisation of the widely used TensorFlow replication of DANN's MNIST experim
 
 ``model.init_parts`` sets one part of the network differently (``backbone``, ``bottleneck``,
 ``classifier``, or ``terms``: the method's own modules such as MDD's adversarial head), after
-the whole-network ``model.init``: ``{bottleneck: {init: normal, std: 0.005, bias: 0.1}}``.
+the whole-network ``model.init``: ``{bottleneck: {init: normal, std: 0.005, bias: 0.1}}``
+(defaults: ``init`` normal, ``std`` 0.01, ``bias`` 0). ``init: torch`` in a part draws that
+part's layers again with PyTorch's defaults (``reset_parameters``), so it undoes a
+whole-network ``trunc_normal`` there.
 """
 
 from __future__ import annotations
@@ -73,3 +76,15 @@ def parse_parts(parts: Mapping | None) -> dict[str, tuple[str, float, float]]:
                           f"std={spec.get('std')!r} bias={spec.get('bias')!r}") from None
         out[part] = (scheme, std, bias)
     return out
+
+
+def initialise_part(modules: Iterable[nn.Module], scheme: str, std: float, bias: float) -> int:
+    """One ``model.init_parts`` entry: like :func:`initialise`, but ``torch`` redraws the
+    layers with PyTorch's defaults instead of leaving them as they are."""
+    if scheme != "torch":
+        return initialise(modules, scheme, std, bias)
+    layers = [m for root in modules for m in root.modules()
+              if isinstance(m, nn.Conv1d | nn.Conv2d | nn.Conv3d | nn.Linear)]
+    for m in layers:
+        m.reset_parameters()
+    return len(layers)

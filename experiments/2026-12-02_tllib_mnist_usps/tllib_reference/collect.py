@@ -27,7 +27,7 @@ def parse(folder: Path) -> dict | None:
     if not logs or not info.exists():
         return None
     text = info.read_text()
-    wall = next((WALL.match(line) for line in text.splitlines() if WALL.match(line)), None)
+    wall = next(filter(None, map(WALL.match, text.splitlines())), None)
     if wall is None:  # unfinished (no wall line yet)
         return None
     args = dict(ARG.findall(text))
