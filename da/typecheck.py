@@ -29,6 +29,7 @@ EXPECTED: dict[str, tuple[tuple[tuple[type, ...], str], str]] = {
     "model.bottleneck_dim": (INT_OR_NULL, "model.bottleneck_dim=256"),
     "horizon_steps": (INT_OR_NULL, "horizon_steps=10000"),
     "data.val_pool_size": (INT_OR_NULL, "data.val_pool_size=10000"),
+    "data.target_pool_size": (INT_OR_NULL, "data.target_pool_size=10000"),
     "optim.optimizer.lr": (NUM, "optim.optimizer.lr=0.01"),
 }
 _ABSENT = object()

@@ -40,3 +40,37 @@ def test_val_pool_size_scores_a_fixed_subset_of_the_pool(make_cfg):
 def test_bad_val_pool_size_is_a_one_line_error(make_cfg):
     with pytest.raises(DAError, match="data.val_pool_size must be >= 1"):
         _dm(make_cfg, "data.val_pool_size=-3")
+
+
+def test_target_pool_size_trains_on_a_fixed_subset_of_the_pool(make_cfg):
+    full = _dm(make_cfg)
+    n = len(full.target_pool)
+    capped = _dm(make_cfg, f"data.target_pool_size={n // 2}")
+    pool = capped.target_pool
+    assert len(pool) == n // 2
+    # rows of the whole pool, fixed by split_seed (not by the trial seed), not the first rows
+    rows = {tuple(r.flatten().tolist()) for r in full.target_pool}
+    assert all(tuple(r.flatten().tolist()) in rows for r in pool)
+    assert torch.equal(pool, _dm(make_cfg, f"data.target_pool_size={n // 2}", "seed=5").target_pool)
+    assert not torch.equal(pool, full.target_pool[: n // 2])
+    other = _dm(make_cfg, f"data.target_pool_size={n // 2}", "data.split_seed=1").target_pool
+    assert not torch.equal(pool, other)
+    # training batches and the validators both draw from the capped pool only
+    batch = next(iter(capped.train_dataloader()))["target"][0]
+    capped_rows = {tuple(r.flatten().tolist()) for r in pool}
+    assert all(tuple(r.flatten().tolist()) in capped_rows for r in batch)
+    assert len(capped.val_dataloader()[2].dataset) == n // 2
+    # the labelled splits are untouched
+    for name in ("source_train", "source_val", "target_test"):
+        assert torch.equal(capped.splits[name].x, full.splits[name].x)
+    assert torch.equal(_dm(make_cfg, f"data.target_pool_size={n}").target_pool, full.target_pool)
+
+
+@pytest.mark.parametrize("value, message", [
+    ("0", "data.target_pool_size must be >= 1"),
+    ("100000000", "data.target_pool_size=100000000 but target"),
+])
+def test_bad_target_pool_size_is_a_one_line_error(make_cfg, value, message):
+    with pytest.raises(DAError, match=message) as err:
+        _dm(make_cfg, f"data.target_pool_size={value}")
+    assert "\n" not in str(err.value)

@@ -14,7 +14,8 @@ Splits (all fixed by ``split_seed``, independent of the trial seed):
 Options for transfer learning: ``classes`` keeps a subset of the classes in every split,
 relabelled ``0..K'-1`` in the given order (pretrain on digits 0-4, fine-tune on 5-9);
 ``val_pool_size`` caps the unlabelled pool the validators score at a fixed subset (by
-``split_seed``). ``target_labels_per_class=k`` draws ``k`` labelled target samples per class from the
+``split_seed``); ``target_pool_size`` trains on a fixed subset of the unlabelled pool (by
+``split_seed``: how much unlabelled target data a method needs). ``target_labels_per_class=k`` draws ``k`` labelled target samples per class from the
 target training split (fixed by ``split_seed``) for semi-supervised DA. They stay in the
 unlabelled pool as well (as in the usual SSDA protocols) and are served as a third
 training stream ``"target_labeled"``; when the target test split is the training split
@@ -55,7 +56,8 @@ class DADataModule(L.LightningDataModule):
                  split_seed: int = 0, num_workers: int = 0, pin_memory: bool = False,
                  seed: int = 0, classes: list[int] | None = None,
                  target_labels_per_class: int = 0, val_pool_size: int | None = None,
-                 align: str = "none", align_reg: float = 1.0) -> None:
+                 target_pool_size: int | None = None, align: str = "none",
+                 align_reg: float = 1.0) -> None:
         super().__init__()
         family.check_task(source, target)
         if batch_size < 1:
@@ -81,6 +83,10 @@ class DADataModule(L.LightningDataModule):
             raise DAError(f"data.val_pool_size must be >= 1 (or null for the whole target pool), "
                           f"got {val_pool_size}")
         self.val_pool_size = int(val_pool_size) if val_pool_size else None
+        if target_pool_size is not None and int(target_pool_size) < 1:
+            raise DAError(f"data.target_pool_size must be >= 1 (or null for the whole target "
+                          f"training split), got {target_pool_size}")
+        self.target_pool_size = int(target_pool_size) if target_pool_size is not None else None
         self.align, self.align_reg = align_lib.check_option(align), float(align_reg)
         self.splits: dict[str, Split] = {}
 
@@ -136,10 +142,22 @@ class DADataModule(L.LightningDataModule):
                 keep = torch.ones(len(test), dtype=torch.bool)
                 keep[idx] = False  # transductive: never test on the labelled samples
                 self.splits["target_test"] = Split(test.x[keep], test.y[keep])
-        self.target_pool = tgt_train.x  # labels deliberately dropped
+        self.target_pool = self._capped_pool(tgt_train.x)  # labels deliberately dropped
         self._check_classes()
         if self.align != "none":
             self._align_source()
+
+    def _capped_pool(self, x: Tensor | LazyInputs) -> Tensor | LazyInputs:
+        """``target_pool_size``: a fixed subset (by ``split_seed``) of the target training
+        inputs, in their order; the whole split when ``null``."""
+        n = len(x)
+        if self.target_pool_size is None or self.target_pool_size == n:
+            return x
+        if self.target_pool_size > n:
+            raise DAError(f"data.target_pool_size={self.target_pool_size} but target "
+                          f"{self.target!r} has {n} training samples; use at most {n} or null")
+        g = torch.Generator().manual_seed(self.split_seed + 13)
+        return x[torch.randperm(n, generator=g)[:self.target_pool_size].sort().values]
 
     def _align_source(self) -> None:
         """``data.align``: map every source split onto the target (:mod:`da.data.align`),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One run of Transfer-Learning-Library's own digits script (dann.py / cdan.py / erm.py,
+# One run of Transfer-Learning-Library's own digits script (dann.py / cdan.py / erm.py / mcc.py / mdd.py,
 # unmodified) on this project's MNIST / USPS files, with the flags of its .sh recipe and only
 # the length changed. See README.md in this folder.
 #
@@ -9,7 +9,7 @@
 # Settings (environment, defaults in brackets):
 #   TLLIB_SRC  extracted TLlib tree holding tllib/ and examples/ [/work/tllib_src]
 #   DATA       root laid out by prepare_data.py [/work/tllib_data]
-#   METHOD     dann | cdan | erm [dann]
+#   METHOD     dann | cdan | erm | mcc | mdd [dann]
 #   TASK       MNIST2USPS | USPS2MNIST [MNIST2USPS]
 #   SEED [0]   EPOCHS [3]   ITERS (-i, iterations per epoch) [2500]   WORKERS (-j) [2]
 #   PRINT_FREQ (-p) [100]   PYTHON [<repo>/.venv/bin/python]   TORCH_THREADS [1]
@@ -33,11 +33,12 @@ export TORCH_THREADS="${TORCH_THREADS:-1}"
 export OMP_NUM_THREADS="$TORCH_THREADS" MKL_NUM_THREADS="$TORCH_THREADS"
 
 EX="$TLLIB_SRC/examples/domain_adaptation/image_classification"
-case "$METHOD" in dann|cdan|erm) ;; *) echo "METHOD must be dann, cdan or erm" >&2; exit 2;; esac
-# the recipe lines of {dann,cdan,erm}.sh: MNIST->USPS at lr 0.01, USPS->MNIST at lr 0.1
+case "$METHOD" in dann|cdan|erm|mcc|mdd) ;; *) echo "METHOD must be dann, cdan, erm, mcc or mdd" >&2; exit 2;; esac
+# the recipe lines of {dann,cdan,erm,mcc}.sh: MNIST->USPS at lr 0.01, USPS->MNIST at lr 0.1;
+# mdd.sh keeps lr 0.01 for both
 case "$TASK" in
   MNIST2USPS) SRC=MNIST; TGT=USPS; LR=0.01 ;;
-  USPS2MNIST) SRC=USPS; TGT=MNIST; LR=0.1 ;;
+  USPS2MNIST) SRC=USPS; TGT=MNIST; LR=0.1; [[ "$METHOD" == mdd ]] && LR=0.01 ;;
   *) echo "TASK must be MNIST2USPS or USPS2MNIST" >&2; exit 2 ;;
 esac
 for p in "$EX/$METHOD.py" "$TLLIB_SRC/tllib/__init__.py"; do
