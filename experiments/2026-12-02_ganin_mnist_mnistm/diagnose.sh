@@ -3,14 +3,18 @@
 # factor at a time, seed 0, the study's 7,500 steps, one torch thread. Each row is its own sweep
 # (skipped when its config already completed under OUT); the row's name is the method name, so
 # da-report gives one row per variant. The unchanged rows are the study's own seed-0 runs.
-# Usage: experiments/2026-12-02_ganin_mnist_mnistm/diagnose.sh [OUT_DIR] [ROW ...]
+# Usage: [SEED=s] experiments/2026-12-02_ganin_mnist_mnistm/diagnose.sh [OUT_DIR] [ROW ...]
+# (SEED, default 0: further seeds of a row go to sweeps/<row>_s<SEED>, the same row in da-report)
 set -euo pipefail
 OUT=${1:-logs/ganin_diagnosis}
 shift || true
 STUDY=experiments/2026-12-02_ganin_mnist_mnistm
 export DA_DATA_DIR=${DA_DATA_DIR:-../shared/data}
+SEED=${SEED:-0}
 COMMON=(experiment=ganin_mnist_mnistm logger=csv trainer.enable_progress_bar=false
-        paths.log_dir="$OUT" seed=0)
+        paths.log_dir="$OUT" seed="$SEED")
+SUFFIX=""
+[ "$SEED" != 0 ] && SUFFIX="_s$SEED"
 
 declare -A ROWS=(
   # MNIST-M was blended from binarised MNIST digits; the TF replication binarises its source
@@ -38,19 +42,20 @@ declare -A ROWS=(
   # MNIST-M pool (20,000 here) and read from its source test accuracy (MNIST-M test, 9,001);
   # says whether the network and input pipeline can learn MNIST-M at all in this budget
   [source_only-train_on_mnist_m]="method=source_only source=mnist_m target=mnist"
-  # the target pool's size (the paper had 59,001 images, the shared copy 20,000): DANN on a
-  # fixed half and quarter of it, to see which way and how fast accuracy moves with the pool
-  [dann-pool10k]="method=dann data.target_pool_size=10000"
-  [dann-pool5k]="method=dann data.target_pool_size=5000"
+  # the target pool's size (the paper had 59,001 images, the shared copy 20,000): DANN with
+  # both construction facts above, on a fixed half and quarter of the pool, to see which way
+  # and how fast accuracy moves with the pool
+  [dann-crop_binarized-pool10k]="method=dann dataset.binarize=[mnist] dataset.crop_or_pad=[mnist_m] data.target_pool_size=10000"
+  [dann-crop_binarized-pool5k]="method=dann dataset.binarize=[mnist] dataset.crop_or_pad=[mnist_m] data.target_pool_size=5000"
 )
 ORDER=(source_only-binarized dann-binarized source_only-crop dann-crop dann-batch32 source_only-half
        source_only-trunc_normal dann-trunc_normal source_only-tf_replication dann-tf_replication
-       source_only-train_on_mnist_m dann-crop_binarized source_only-crop_binarized dann-pool10k
-       dann-pool5k)
+       source_only-train_on_mnist_m dann-crop_binarized source_only-crop_binarized
+       dann-crop_binarized-pool10k dann-crop_binarized-pool5k)
 [ $# -gt 0 ] && ORDER=("$@")
 for name in "${ORDER[@]}"; do
   # shellcheck disable=SC2086
   .venv/bin/python -m da.train -m ${ROWS[$name]} method.name="$name" "${COMMON[@]}" \
-    hydra.sweep.dir="$OUT/sweeps/$name"
+    hydra.sweep.dir="$OUT/sweeps/$name$SUFFIX"
 done
 .venv/bin/da-report "$OUT" --no-html --out "$STUDY/diagnosis"
