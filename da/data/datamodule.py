@@ -15,10 +15,12 @@ Options for transfer learning: ``classes`` keeps a subset of the classes in ever
 relabelled ``0..K'-1`` in the given order (pretrain on digits 0-4, fine-tune on 5-9);
 ``val_pool_size`` caps the unlabelled pool the validators score at a fixed subset (by
 ``split_seed``); ``target_pool_size`` trains on a fixed subset of the unlabelled pool (by
-``split_seed``: how much unlabelled target data a method needs). ``target_labels_per_class=k`` draws ``k`` labelled target samples per class from the
-target training split (fixed by ``split_seed``) for semi-supervised DA. They stay in the
-unlabelled pool as well (as in the usual SSDA protocols) and are served as a third
-training stream ``"target_labeled"``; when the target test split is the training split
+``split_seed``: how much unlabelled target data a method needs; labelled target samples below
+are still drawn from the whole split). ``target_labels_per_class=k`` draws ``k`` labelled
+target samples per class from the target training split (fixed by ``split_seed``) for
+semi-supervised DA. They stay in the unlabelled pool as well (as in the usual SSDA
+protocols; with ``target_pool_size``, only if the subset holds them) and are served as a
+third training stream ``"target_labeled"``; when the target test split is the training split
 itself (transductive families), they are removed from it.
 
 ``align=coral`` maps every source split onto the target's second-order statistics before
