@@ -47,11 +47,14 @@ declare -A ROWS=(
   # and how fast accuracy moves with the pool
   [dann-crop_binarized-pool10k]="method=dann dataset.binarize=[mnist] dataset.crop_or_pad=[mnist_m] data.target_pool_size=10000"
   [dann-crop_binarized-pool5k]="method=dann dataset.binarize=[mnist] dataset.crop_or_pad=[mnist_m] data.target_pool_size=5000"
+  # the planned length (the paper does not state it): twice the budget, the schedules
+  # stretched over it (horizon = the planned run), on the matched inputs
+  [dann-crop_binarized-15k]="method=dann dataset.binarize=[mnist] dataset.crop_or_pad=[mnist_m] trainer.max_steps=15000"
 )
 ORDER=(source_only-binarized dann-binarized source_only-crop dann-crop dann-batch32 source_only-half
        source_only-trunc_normal dann-trunc_normal source_only-tf_replication dann-tf_replication
        source_only-train_on_mnist_m dann-crop_binarized source_only-crop_binarized
-       dann-crop_binarized-pool10k dann-crop_binarized-pool5k)
+       dann-crop_binarized-pool10k dann-crop_binarized-pool5k dann-crop_binarized-15k)
 [ $# -gt 0 ] && ORDER=("$@")
 for name in "${ORDER[@]}"; do
   # shellcheck disable=SC2086
