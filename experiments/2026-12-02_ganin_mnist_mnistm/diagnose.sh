@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Why MNIST -> MNIST-M under Ganin's protocol is short: from experiment=ganin_mnist_mnistm, one
-# factor at a time, seed 0, the study's 7,500 steps, one torch thread. Each row is its own sweep
+# factor at a time, seed 0 (SEED below), the study's 7,500 steps unless a row sets the length,
+# one torch thread. Each row is its own sweep
 # (skipped when its config already completed under OUT); the row's name is the method name, so
 # da-report gives one row per variant. The unchanged rows are the study's own seed-0 runs.
 # Usage: [SEED=s] experiments/2026-12-02_ganin_mnist_mnistm/diagnose.sh [OUT_DIR] [ROW ...]
