@@ -158,8 +158,12 @@ class DADataModule(L.LightningDataModule):
         if self.target_pool_size > n:
             raise DAError(f"data.target_pool_size={self.target_pool_size} but target "
                           f"{self.target!r} has {n} training samples; use at most {n} or null")
-        g = torch.Generator().manual_seed(self.split_seed + 13)
-        return x[torch.randperm(n, generator=g)[:self.target_pool_size].sort().values]
+        return self._fixed_subset(x, self.target_pool_size, salt=13)
+
+    def _fixed_subset(self, x: Tensor | LazyInputs, k: int, salt: int) -> Tensor | LazyInputs:
+        """``k`` rows of ``x`` drawn by ``split_seed + salt`` (not the trial seed), in order."""
+        g = torch.Generator().manual_seed(self.split_seed + salt)
+        return x[torch.randperm(len(x), generator=g)[:k].sort().values]
 
     def _align_source(self) -> None:
         """``data.align``: map every source split onto the target (:mod:`da.data.align`),
@@ -222,8 +226,7 @@ class DADataModule(L.LightningDataModule):
         n = len(self.target_pool)
         if not self.val_pool_size or self.val_pool_size >= n:
             return self.target_pool
-        g = torch.Generator().manual_seed(self.split_seed + 11)
-        return self.target_pool[torch.randperm(n, generator=g)[:self.val_pool_size].sort().values]
+        return self._fixed_subset(self.target_pool, self.val_pool_size, salt=11)
 
     def val_dataloader(self) -> list[DataLoader]:
         """Source validation, target test (oracle curve only), and the unlabelled target

@@ -28,6 +28,12 @@ INITS = ("torch", "trunc_normal", "normal")
 PARTS = ("backbone", "bottleneck", "classifier", "terms")
 
 
+def _layers(modules: Iterable[nn.Module]) -> list[nn.Module]:
+    """The conv / linear layers under ``modules`` (what every scheme here sets)."""
+    return [m for root in modules for m in root.modules()
+            if isinstance(m, nn.Conv1d | nn.Conv2d | nn.Conv3d | nn.Linear)]
+
+
 @torch.no_grad()
 def initialise(modules: Iterable[nn.Module], scheme: str = "torch", std: float = 0.1,
                bias: float = 0.1) -> int:
@@ -38,18 +44,15 @@ def initialise(modules: Iterable[nn.Module], scheme: str = "torch", std: float =
         return 0
     if std <= 0:
         raise DAError(f"model.init_std must be > 0, got {std}")
-    count = 0
-    for root in modules:
-        for m in root.modules():
-            if isinstance(m, nn.Conv1d | nn.Conv2d | nn.Conv3d | nn.Linear):
-                if scheme == "normal":
-                    nn.init.normal_(m.weight, std=std)
-                else:
-                    nn.init.trunc_normal_(m.weight, std=std, a=-2 * std, b=2 * std)
-                if m.bias is not None:
-                    nn.init.constant_(m.bias, bias)
-                count += 1
-    return count
+    layers = _layers(modules)
+    for m in layers:
+        if scheme == "normal":
+            nn.init.normal_(m.weight, std=std)
+        else:
+            nn.init.trunc_normal_(m.weight, std=std, a=-2 * std, b=2 * std)
+        if m.bias is not None:
+            nn.init.constant_(m.bias, bias)
+    return len(layers)
 
 
 def parse_parts(parts: Mapping | None) -> dict[str, tuple[str, float, float]]:
@@ -83,8 +86,7 @@ def initialise_part(modules: Iterable[nn.Module], scheme: str, std: float, bias:
     layers with PyTorch's defaults instead of leaving them as they are."""
     if scheme != "torch":
         return initialise(modules, scheme, std, bias)
-    layers = [m for root in modules for m in root.modules()
-              if isinstance(m, nn.Conv1d | nn.Conv2d | nn.Conv3d | nn.Linear)]
+    layers = _layers(modules)
     for m in layers:
         m.reset_parameters()
     return len(layers)

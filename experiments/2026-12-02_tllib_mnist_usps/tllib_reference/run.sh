@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# One run of Transfer-Learning-Library's own digits script (dann.py / cdan.py / erm.py / mcc.py / mdd.py,
-# unmodified) on this project's MNIST / USPS files, with the flags of its .sh recipe and only
-# the length changed. See README.md in this folder.
+# One run of Transfer-Learning-Library's own digits script (dann.py / cdan.py / erm.py /
+# mcc.py / mdd.py, unmodified) on this project's MNIST / USPS files, with the flags of its .sh
+# recipe and only the length changed. See README.md in this folder.
 #
 #   TLLIB_SRC=/work/tllib_src DATA=/work/tllib_data SEED=1 \
 #     experiments/2026-12-02_tllib_mnist_usps/tllib_reference/run.sh logs/tllib_reference/dann_MNIST2USPS_s1
