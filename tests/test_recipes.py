@@ -21,6 +21,7 @@ PROTOCOLS = {
     "tllib_mnist_usps": ("digits:mnist->usps", "LeNet", 128, 7500, 0.01, 1.0, 10.0),
     "tllib_usps_mnist": ("digits:usps->mnist", "LeNet", 128, 7500, 0.1, 1.0, 10.0),
     "ganin_mnist_mnistm": ("digits:mnist->mnist_m", "DANNMnist", 64, 7500, 0.01, 1.0, 10.0),
+    "tfdann_mnist_mnistm": ("digits:mnist->mnist_m", "DANNMnist", 32, 8600, 0.01, 1.0, 10.0),
     "office_caltech_surf": ("office_caltech_surf:amazon->webcam", "MLP", 64, 600, 0.01, 1.0, 10.0),
     "office31_resnet50": ("office31:amazon->webcam", "ResNet", 32, 20000, 0.01, 0.1, 20.0),
 }
@@ -31,6 +32,7 @@ NEEDS = {
     "digits_mnist_mnistm": ("mnist/train-images-idx3-ubyte.gz", "mnist_m/mnist_m_test.npz"),
     "tllib_mnist_usps": ("mnist/train-images-idx3-ubyte.gz", "usps/usps.h5"),
     "ganin_mnist_mnistm": ("mnist/train-images-idx3-ubyte.gz", "mnist_m/mnist_m_test.npz"),
+    "tfdann_mnist_mnistm": ("mnist/train-images-idx3-ubyte.gz", "mnist_m/mnist_m_test.npz"),
     "office_caltech_surf": ("office_caltech10_surf/amazon_SURF_L10.mat",
                             "office_caltech10_surf/webcam_SURF_L10.mat"),
 }
@@ -148,3 +150,31 @@ def test_ganin_recipe_is_the_papers_network():
     assert [(m.in_features, m.out_features) for m in disc if isinstance(m, torch.nn.Linear)] == [
         (768, 100), (100, 1)]
     assert not any(isinstance(m, (torch.nn.BatchNorm1d, torch.nn.Dropout)) for m in disc)
+
+
+def test_tfdann_recipe_is_the_tf_replications_setup():
+    """pumpikano/tf-dann's MNIST-DANN notebook: binarised MNIST, MNIST-M at 28x28, channel
+    mean, SAME convolutions, truncated-normal init, 32 + 32 (source only 64), 8,600 steps."""
+    cfg = _recipe("tfdann_mnist_mnistm", "method=dann")
+    assert list(cfg.dataset.binarize) == ["mnist"] and list(cfg.dataset.crop_or_pad) == ["mnist_m"]
+    assert cfg.dataset.normalize == "channel_mean" and cfg.dataset.image_size == 28
+    assert cfg.optim.optimizer.weight_decay == 0.0 and not cfg.optim.optimizer.nesterov
+    assert cfg.horizon_steps is None and cfg.trainer.max_steps % cfg.trainer.val_check_interval == 0
+    assert round(cfg.data.source_val_fraction * 60_000) == 5_000  # its 55,000 training images
+    assert _recipe("tfdann_mnist_mnistm", "method=source_only").data.batch_size == 64
+    torch.manual_seed(0)
+    module = build_module(cfg, _family(3))
+    linears = [m for m in module.net.classifier if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(2352, 100), (100, 100),
+                                                                   (100, 10)]
+    disc = module.terms["dann"].loss.discriminator
+    disc_linears = [m for m in disc if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in disc_linears] == [(2352, 100), (100, 1)]
+    assert not any(isinstance(m, (torch.nn.BatchNorm1d, torch.nn.Dropout)) for m in disc)
+    # TF's truncated_normal(stddev=0.1): |w| <= 0.2, std 0.088; constant 0.1 biases
+    layers = [m for m in module.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    assert disc_linears[0] in layers and len(layers) == 7
+    with torch.no_grad():
+        for m in layers:
+            assert float(m.weight.abs().max()) <= 0.2 and torch.all(m.bias == 0.1)
+        assert float(linears[0].weight.std()) == pytest.approx(0.088, abs=0.005)
