@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
 from da.build import build_datamodule, build_family, build_module
@@ -98,7 +99,11 @@ def test_option_composes_and_instantiates(group, option, tmp_path):
                        *_image_inputs(group, option, tmp_path)], tmp_path)
     assert cfg is not None
     if group == "protocol_method":  # loaded by the protocol and method choices alone
-        _assert_applied(CONF / group / f"{option}.yaml", cfg)
+        # composed without debug=fast, whose short-run settings (batch, steps) win by design
+        with initialize_config_dir(str(CONF), version_base="1.3"):
+            full = compose("train", overrides=[*_select(group, option),
+                                               *_inputs(group, option, tmp_path)])
+        _assert_applied(CONF / group / f"{option}.yaml", full)
     if group in HYDRA_SIDE:
         return
     family = build_family(cfg)
