@@ -41,6 +41,8 @@ def _assert_applied(path: Path, cfg) -> None:
 
     def leaves(node, prefix=""):
         for k, v in node.items():
+            if not prefix and k == "defaults":  # Hydra's composition list, not a value
+                continue
             key = f"{prefix}{k}"
             if isinstance(v, dict) and v:
                 yield from leaves(v, f"{key}.")
