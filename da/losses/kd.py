@@ -12,6 +12,15 @@ a larger backbone. It is frozen, kept in eval mode, and deliberately not a regis
 submodule: its weights are neither optimised nor written into the student's checkpoints.
 It is built on the first call, from the input shape of the raw batch.
 
+**Shallow teacher.** ``teacher_path`` may also be the ``model.joblib`` that a shallow run
+(``method=sk_<name>``, :mod:`da.shallow.runner`) writes: the fitted estimator labels the
+student's batches (as target rows: transductive methods such as MEDA predict them by
+their kernel expansion, which on the target pool is their own transductive labelling).
+Its inputs must be the student's, i.e. the same dataset and preprocessing. With
+``hard=True`` the student minimises the cross-entropy to the teacher's predicted class
+(pseudo-labels, the only option for a teacher without ``predict_proba``); with
+``hard=False`` a shallow teacher's log-probabilities are its logits.
+
 Shapes: ``x (B, *input_shape)``, ``logits (B, K)``.
 """
 
@@ -44,11 +53,12 @@ class KDLoss(DALoss):
             fall back to ``student_backbone``/``student_bottleneck``.
         temperature: softening ``T``.
         apply_to: ``target``, ``source`` or ``both``.
+        hard: cross-entropy to the teacher's argmax instead of the softened KL.
     """
 
     def __init__(self, feature_dim: int, num_classes: int, teacher_path: str | None = None,
                  teacher: dict[str, Any] | None = None, temperature: float = 4.0,
-                 apply_to: str = "target") -> None:
+                 apply_to: str = "target", hard: bool = False) -> None:
         super().__init__(feature_dim, num_classes)
         if not teacher_path:
             raise DAError("method=kd needs a teacher: set method.loss.teacher_path=<checkpoint "
@@ -56,9 +66,43 @@ class KDLoss(DALoss):
         if apply_to not in ("target", "source", "both"):
             raise DAError(f"method.loss.apply_to={apply_to!r}; choose target, source or both")
         self.teacher_path, self.spec = str(teacher_path), dict(teacher or {})
-        self.temperature, self.apply_to = temperature, apply_to
+        self.temperature, self.apply_to, self.hard = temperature, apply_to, bool(hard)
         self.needs_target = apply_to != "source"
         self._teacher: list[DANetwork] = []  # a list, so the teacher is not a submodule
+        self.shallow = None
+        if self.teacher_path.endswith(".joblib"):
+            from da.shallow.runner import load_model
+
+            self.shallow = load_model(self.teacher_path)
+            if not self.hard and not hasattr(self.shallow, "predict_proba"):
+                raise DAError(f"the shallow teacher {type(self.shallow).__name__} gives classes, "
+                              "not probabilities; set method.loss.hard=true")
+
+    @torch.no_grad()
+    def shallow_teacher(self, x: Tensor) -> Tensor:
+        """The shallow teacher's class indices ``(B,)`` (hard) or log-probabilities ``(B, K)``."""
+        from da.shallow.runner import predict_target
+
+        rows = x.detach().flatten(1).cpu().double().numpy()
+        try:
+            out = torch.as_tensor(predict_target(self.shallow, rows, proba=not self.hard))
+        except ValueError as e:
+            msg = " ".join(str(e).split())[:200]
+            raise DAError(f"the shallow teacher {self.teacher_path} cannot label inputs of width "
+                          f"{rows.shape[1]} ({msg}); fit it on the same dataset and "
+                          "preprocessing as the student") from e
+        if self.hard:
+            out = out.long()
+            if out.min() < 0 or out.max() >= self.num_classes:
+                raise DAError(f"the shallow teacher {self.teacher_path} predicts class "
+                              f"{int(out.max())}, outside the student's {self.num_classes} "
+                              "classes; fit it on the same dataset as the student")
+        elif out.shape[1] != self.num_classes:
+            raise DAError(f"the shallow teacher {self.teacher_path} has {out.shape[1]} classes, "
+                          f"the student {self.num_classes}; fit it on the same dataset")
+        else:
+            out = out.clamp_min(1e-12).log().float()
+        return out.to(x.device)
 
     def teacher(self, x: Tensor) -> DANetwork:
         if not self._teacher:
@@ -89,8 +133,15 @@ class KDLoss(DALoss):
                           "inside DAModule, which provides them")
         losses = []
         for x, student in pairs:
-            with torch.no_grad():
-                t_logits = self.teacher(x)(x)[1]
-            losses.append(distillation(student, t_logits, self.temperature))
+            if self.shallow is not None:
+                t_out = self.shallow_teacher(x)
+            else:
+                with torch.no_grad():
+                    t_out = self.teacher(x)(x)[1]
+            if self.hard:
+                labels = t_out if t_out.dim() == 1 else t_out.argmax(1)
+                losses.append(F.cross_entropy(student.float(), labels))
+            else:
+                losses.append(distillation(student, t_out, self.temperature))
         loss = torch.stack(losses).mean()
-        return LossOutput(loss, {"kl": loss.detach()})
+        return LossOutput(loss, {"ce" if self.hard else "kl": loss.detach()})

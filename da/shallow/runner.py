@@ -18,6 +18,9 @@ Protocol, identical to the deep methods' where it can be:
   included, and that model gives ``target_acc`` / ``source_acc``; ``target_acc_oracle`` is
   the best of the grid's fits and the refit model. The hold-out then serves the selection alone and
   costs the final model no data (with a one-point grid it only measures the source fit).
+* The final model is written to ``model.joblib`` in the run directory (joblib, a pickle:
+  load only files you trust), so a later run can use it, e.g. as the teacher of a deep
+  student (``method=kd method.loss.teacher_path=<run>/model.joblib``).
 * ``seed`` seeds NumPy and each estimator's ``random_state`` where the YAML passes it;
   deterministic estimators give the same result for every seed (the splits do not change
   with it). ``num_threads`` caps the BLAS / OpenMP threads.
@@ -45,6 +48,7 @@ from da.shallow.grid import points, require_packages, with_params
 
 log = logging.getLogger("da.shallow")
 SOURCE, TARGET = 1, -2  # skada's sample_domain convention: sources > 0, targets < 0
+MODEL_FILE = "model.joblib"
 
 
 def check(cfg: DictConfig, family, choices: dict[str, Any]) -> None:
@@ -77,6 +81,44 @@ def _predict(est, x: np.ndarray, domain: int) -> np.ndarray:
         return est.predict(x)
     extra = {"allow_source": True} if domain == SOURCE else {}  # skada refuses source by default
     return est.predict(x, sample_domain=np.full(len(x), domain), **extra)
+
+
+def save_model(est, path: Path) -> None:
+    """The fitted estimator, written atomically (a partial file never replaces a good one)."""
+    import joblib
+
+    tmp = path.with_name(path.name + ".tmp")
+    joblib.dump(est, tmp)
+    tmp.replace(path)
+
+
+def load_model(path: str | Path):
+    """A fitted shallow model written by :func:`save_model`, with one-line errors."""
+    import joblib
+
+    path = Path(path)
+    if not path.is_file():
+        raise DAError(f"no shallow model at {path}; run a method=sk_<name> job first (it writes "
+                      f"{MODEL_FILE} into its run directory) and pass that file")
+    try:
+        est = joblib.load(path)
+    except Exception as e:  # truncated or not a joblib file
+        raise DAError(f"{path} is not a readable {MODEL_FILE} ({type(e).__name__}); rerun the "
+                      "method=sk_<name> job that wrote it") from e
+    if not hasattr(est, "predict"):
+        raise DAError(f"{path} holds a {type(est).__name__}, not a fitted estimator with "
+                      "predict(); pass the model.joblib of a method=sk_<name> run")
+    return est
+
+
+def predict_target(est, x: np.ndarray, proba: bool = False) -> np.ndarray:
+    """Class predictions (or, with ``proba``, class probabilities) of a fitted shallow model
+    for target-domain rows."""
+    if not proba:
+        return _predict(est, x, TARGET)
+    if not _takes_domains(est.predict_proba):
+        return est.predict_proba(x)
+    return est.predict_proba(x, sample_domain=np.full(len(x), TARGET))
 
 
 def _fit(est, xs: np.ndarray, ys: np.ndarray, xt: np.ndarray) -> None:
@@ -209,6 +251,7 @@ def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
         "choices": choices,
         "config": resolved,
     }
+    save_model(est, out_dir / MODEL_FILE)
     write_json_atomic(out_dir / RESULTS_FILE, results)
     for lg in loggers:
         lg.log_metrics({"test/target/acc": target_acc, "test/source/acc": results["source_acc"]},
