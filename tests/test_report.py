@@ -83,6 +83,21 @@ def test_negative_transfer_is_flagged(tmp_path, capsys):
     assert "-10.0 NEGATIVE TRANSFER" in capsys.readouterr().out
 
 
+def test_equal_accuracy_is_not_negative_transfer(tmp_path, capsys):
+    """Three equal seeds average to a float one ulp under the baseline's: printed as -0.0,
+    it is no negative transfer; a gap that prints as -0.1 is."""
+    acc = 0.8734177215189873  # (3 * acc) / 3 < acc in floating point
+    assert sum([acc] * 3) / 3 < acc
+    _fake_run(tmp_path, "source_only", 0, acc, acc)
+    for seed in range(3):
+        _fake_run(tmp_path, "dann", seed, acc, acc)
+        _fake_run(tmp_path, "mmd", seed, acc - 0.001, acc)
+    assert main([str(tmp_path), "--no-html"]) == 0
+    out = capsys.readouterr().out
+    assert "| dann | 3 |" in out and "NEGATIVE TRANSFER" not in out.split("| dann |")[1].split("\n")[0]
+    assert "-0.1 NEGATIVE TRANSFER" in out.split("| mmd |")[1].split("\n")[0]
+
+
 def test_rows_from_a_wandb_project(monkeypatch, tmp_path, capsys):
     """The W&B path, with the public API replaced by a stand-in (tests never go online)."""
     from types import SimpleNamespace

@@ -131,6 +131,12 @@ def average_table(groups: dict[str, dict[str, Group]],
     return [*lines, ""]
 
 
+def below(mean: float, base: float) -> bool:
+    """``mean`` under ``base`` at the printed precision (0.1 point): float noise in a mean of
+    equal accuracies, or a gap that prints as -0.0, is no negative transfer."""
+    return round((mean - base) * 100, 1) < 0
+
+
 def negative_transfer(groups: dict[str, dict[str, Group]],
                       baseline: str = "source_only") -> dict[tuple[str, str], str]:
     """Methods whose mean label-free target accuracy is below the baseline's on the same task."""
@@ -140,7 +146,7 @@ def negative_transfer(groups: dict[str, dict[str, Group]],
         b = base.cells["target_acc"].mean if base else None
         for name, g in methods.items():
             m = g.cells["target_acc"].mean
-            if name != baseline and b is not None and m is not None and m < b:
+            if name != baseline and b is not None and m is not None and below(m, b):
                 flags[(task, name)] = f"NEGATIVE TRANSFER ({(m - b) * 100:+.1f} vs {baseline})"
     return flags
 
@@ -168,7 +174,7 @@ def markdown_tables(groups: dict[str, dict[str, Group]], baseline: str = "source
             mean = g.cells["target_acc"].mean
             delta = ("-" if base_mean is None or mean is None or name == baseline
                      else f"{(mean - base_mean) * 100:+.1f}")
-            if base_mean is not None and mean is not None and mean < base_mean:
+            if base_mean is not None and mean is not None and below(mean, base_mean):
                 delta += " NEGATIVE TRANSFER"
             seeds = str(len(g.seeds)) + (f" ({g.failed} failed)" if g.failed else "")
             lines.append(f"| {name} | {seeds} | "
