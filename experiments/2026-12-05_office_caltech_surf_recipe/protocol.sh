@@ -23,7 +23,7 @@ for name in pinned steps1200 steps2400 wd5e-3 wd5e-5 zscore l2; do
     # shellcheck disable=SC2086
     .venv/bin/python -m da.train -m experiment=office_caltech_surf method=source_only \
       source=$s target=$t seed=0,1,2 logger=csv trainer.enable_progress_bar=false \
-      paths.log_dir=$OUT ${P[$name]} method.name=source_only@$name \
+      paths.log_dir=$OUT ${P[$name]} method.name=source_only_$name \
       hydra.sweep.dir=$OUT/$name/${s}_${t}
   done
 done
