@@ -97,6 +97,8 @@ def test_bad_shallow_teachers_are_one_line_errors(make_cfg, tmp_path):
         assert "\n" not in str(err.value)
     with pytest.raises(DAError, match="set method.loss.hard=true"):  # MEDA has no probabilities
         _kd(make_cfg, data, path)
+    with pytest.raises(DAError, match="set method.loss.apply_to=target"):
+        _kd(make_cfg, data, path, "method.loss.hard=true", "method.loss.apply_to=both")
     # a student whose inputs are not the teacher's: one line naming the width
     module, _ = _kd(make_cfg, data, path, "method.loss.hard=true")
     x = torch.randn(4, 7)

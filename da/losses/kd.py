@@ -73,6 +73,10 @@ class KDLoss(DALoss):
         if self.teacher_path.endswith(".joblib"):
             from da.shallow.runner import load_model
 
+            if apply_to != "target":
+                raise DAError(f"method.loss.apply_to={apply_to!r} with a shallow teacher: it "
+                              "labels target rows only (the source has labels); set "
+                              "method.loss.apply_to=target")
             self.shallow = load_model(self.teacher_path)
             if not self.hard and not hasattr(self.shallow, "predict_proba"):
                 raise DAError(f"the shallow teacher {type(self.shallow).__name__} gives classes, "
