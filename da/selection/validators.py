@@ -33,18 +33,19 @@ VALIDATORS: dict[str, tuple[str, str]] = {
 
 
 def _entropy_rows(p: Tensor) -> Tensor:
-    # float64: once in CI a resumed run logged an entropy 2e-6 (17 float32 ulps) away from
-    # its uninterrupted twin while every other score of the same probabilities agreed (cause
-    # not pinned down; float32 log/sum rounding is the suspect); a ranking must not hang on it
-    p = p.double()
     return -(p * p.clamp_min(1e-12).log()).sum(-1)
 
 
+# entropy and info_max in float64 (p is N x K, cheap): once in CI a resumed run logged an
+# entropy 2e-6 (17 float32 ulps) away from its uninterrupted twin while every other score of
+# the same probabilities agreed (cause not pinned down; float32 log/sum rounding is the
+# suspect); a checkpoint ranking must not hang on it. SND's N x N matrix stays float32.
 def entropy(p: Tensor) -> float:
-    return float(_entropy_rows(p).mean())
+    return float(_entropy_rows(p.double()).mean())
 
 
 def info_max(p: Tensor) -> float:
+    p = p.double()
     return float(_entropy_rows(p.mean(0, keepdim=True)).squeeze(0) - _entropy_rows(p).mean())
 
 

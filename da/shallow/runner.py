@@ -76,11 +76,13 @@ def _takes_domains(method) -> bool:
     return any(p.name == "sample_domain" or p.kind is p.VAR_KEYWORD for p in params)
 
 
-def _predict(est, x: np.ndarray, domain: int) -> np.ndarray:
-    if not _takes_domains(est.predict):
-        return est.predict(x)
+def _predict(est, x: np.ndarray, domain: int, proba: bool = False) -> np.ndarray:
+    """Classes (or, with ``proba``, class probabilities) of ``x`` as rows of ``domain``."""
+    fn = est.predict_proba if proba else est.predict
+    if not _takes_domains(fn):
+        return fn(x)
     extra = {"allow_source": True} if domain == SOURCE else {}  # skada refuses source by default
-    return est.predict(x, sample_domain=np.full(len(x), domain), **extra)
+    return fn(x, sample_domain=np.full(len(x), domain), **extra)
 
 
 def save_model(est, path: Path) -> None:
@@ -114,11 +116,7 @@ def load_model(path: str | Path):
 def predict_target(est, x: np.ndarray, proba: bool = False) -> np.ndarray:
     """Class predictions (or, with ``proba``, class probabilities) of a fitted shallow model
     for target-domain rows."""
-    if not proba:
-        return _predict(est, x, TARGET)
-    if not _takes_domains(est.predict_proba):
-        return est.predict_proba(x)
-    return est.predict_proba(x, sample_domain=np.full(len(x), TARGET))
+    return _predict(est, x, TARGET, proba)
 
 
 def _fit(est, xs: np.ndarray, ys: np.ndarray, xt: np.ndarray) -> None:

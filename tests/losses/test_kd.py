@@ -57,6 +57,21 @@ def test_identical_student_has_zero_loss_and_the_teacher_stays_frozen(make_cfg, 
     assert not any(k.startswith("losses.kd._teacher") for k in module.state_dict())
 
 
+def test_hard_distillation_is_cross_entropy_to_the_teacher_networks_class(make_cfg, tmp_path):
+    module, _ = _module(make_cfg, tmp_path, "method.loss.hard=true")
+    x = torch.randn(6, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    logits = torch.randn(6, module.terms["kd"].loss.num_classes,
+                         generator=torch.Generator().manual_seed(1))
+    f = torch.zeros(6, 4)
+    term = module.terms["kd"].loss
+    out = term(LossInputs(f, f, logits, logits, torch.zeros(6).long(), 0.5, x_s=x, x_t=x))
+    with torch.no_grad():
+        labels = term._teacher[0](x)[1].argmax(1)
+    assert out.loss.item() == pytest.approx(torch.nn.functional.cross_entropy(logits, labels).item(),
+                                            rel=1e-6)
+    assert "ce" in out.logs and "kl" not in out.logs
+
+
 def test_missing_teacher_is_a_one_line_error(make_cfg):
     cfg = make_cfg("method=kd")
     with pytest.raises(DAError, match="set method.loss.teacher_path") as err:
