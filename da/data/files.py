@@ -22,7 +22,13 @@ model is built.
   largest equals the number of distinct labels, they are taken as 1-based and shifted;
   the choice is logged. Source and target must have the same number of classes.
 * Arrays ``(N, D)`` are feature vectors, ``(N, C, H, W)`` images as stored (channels
-  first; no transpose is guessed); ``(N, H, W)`` gets a channel axis. ``uint8`` inputs
+  first; no transpose is guessed); ``(N, H, W)`` gets a channel axis.
+* Orientation of a 2-D input matrix (``samples_as``, :func:`orient`): the JDA / TCA / COIL
+  MATLAB releases store the *features as columns* (``Xs`` is ``d x n`` while ``Ys`` is
+  ``n x 1``). With ``auto`` (default) the one orientation whose sample count equals the
+  number of labels is used, and the log says when that is columns; a square matrix
+  (``d = n``) is read with samples as rows, with a warning naming the option;
+  ``rows`` / ``columns`` force it. When neither pairs, a one-line error names the option. ``uint8`` inputs
   are scaled to ``[0, 1]``; nothing else is normalised.
 * Splits: the source file is both the source train split (of which the datamodule holds
   out a validation share) and its test split. The target file is the unlabelled pool; the
@@ -45,6 +51,34 @@ from da.data.base import DomainFamily, Split
 from da.errors import DAError
 
 log = logging.getLogger("da.data")
+SAMPLES_AS = ("auto", "rows", "columns")
+
+
+def orient(x: np.ndarray, n_labels: int, samples_as: str, path: Path, key: str) -> np.ndarray:
+    """``x`` with samples as rows: as stored, or transposed when its samples are columns
+    (MATLAB's ``d x n`` convention of the JDA / TCA releases); see the module docstring."""
+    if x.ndim != 2:
+        if samples_as == "columns":
+            raise DAError(f"{path}: dataset.samples_as=columns is for 2-D feature matrices, but "
+                          f"{key} has shape {x.shape}; use dataset.samples_as=auto")
+        return x
+    rows, cols = x.shape[0] == n_labels, x.shape[1] == n_labels
+    if samples_as == "auto":
+        if rows and cols:
+            log.warning("files: %s %s is square (%d x %d) with %d labels: samples read as rows; "
+                        "set dataset.samples_as=columns if they are columns", path.name, key,
+                        *x.shape, n_labels)
+        samples_as = "rows" if rows else "columns" if cols else "neither"
+        if samples_as == "columns":
+            log.info("files: %s %s is %d x %d with %d labels: samples are its columns "
+                     "(features as columns, MATLAB's d x n), transposed to %d x %d", path.name,
+                     key, *x.shape, n_labels, x.shape[1], x.shape[0])
+    if not {"rows": rows, "columns": cols}.get(samples_as, False):
+        which = ("neither its rows nor its columns pair with them" if samples_as == "neither"
+                 else f"its {samples_as} cannot be its samples (dataset.samples_as={samples_as})")
+        raise DAError(f"{path}: {key} has shape {x.shape} but there are {n_labels} labels: "
+                      f"{which}; check the x / y keys, or set dataset.samples_as=rows|columns|auto")
+    return x.T if samples_as == "columns" else x
 
 
 def _inputs(x: np.ndarray, path: Path) -> torch.Tensor:
@@ -96,6 +130,8 @@ class Files(DomainFamily):
             (default: ``x_key`` / ``y_key``).
         source_name, target_name: domain names (default: from the files).
         preprocess: ``none``, ``zscore``, ``jda`` or ``l2``.
+        samples_as: ``auto``, ``rows`` or ``columns``: where a 2-D input matrix holds its
+            samples (:func:`orient`).
     """
 
     name = "files"
@@ -105,11 +141,15 @@ class Files(DomainFamily):
                  y_key: str | None = None, source_x_key: str | None = None,
                  source_y_key: str | None = None, target_x_key: str | None = None,
                  target_y_key: str | None = None, source_name: str | None = None,
-                 target_name: str | None = None, preprocess: str = "none") -> None:
+                 target_name: str | None = None, preprocess: str = "none",
+                 samples_as: str = "auto") -> None:
         if not source_path or not target_path:
             raise DAError("dataset=files needs dataset.source_path=<file> and "
                           "dataset.target_path=<file> (.npz/.npy/.csv/.pt/.mat)")
         self.preprocess = prep.check_option(preprocess)
+        if samples_as not in SAMPLES_AS:
+            raise DAError(f"dataset.samples_as={samples_as} is not an option; choose one of "
+                          f"{', '.join(SAMPLES_AS)}")
         keys = {"source": (source_x_key or x_key, source_y_key or y_key),
                 "target": (target_x_key or x_key, target_y_key or y_key)}
         keys["target_test"] = keys["target"]
@@ -134,7 +174,9 @@ class Files(DomainFamily):
             raise DAError("class counts differ: " + ", ".join(
                 f"{k} {self.paths[k]} has {n}" for k, n in counts.items())
                 + "; source and target must share the label set")
-        xs = self._preprocessed({k: x for k, (x, _) in raw.items()})
+        xs = self._preprocessed({k: orient(x, len(ys[k]), samples_as, self.paths[k],
+                                           keys[k][0] or "the input array")
+                                 for k, (x, _) in raw.items()})
         self._splits = {k: Split(_inputs(x, self.paths[k]), torch.from_numpy(ys[k]))
                         for k, x in xs.items()}
         shapes = {k: tuple(s.x.shape[1:]) for k, s in self._splits.items()}
