@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor
 
 from da.errors import DAError
@@ -35,6 +36,11 @@ class LazyInputs(ABC):
     def get(self, i: int, augment: bool) -> Tensor:
         """Sample ``i`` as a float tensor of ``input_shape``; ``augment`` selects the random
         training transform (drawn from torch's global generator) over the evaluation one."""
+
+    def collate(self, samples: list[Tensor]) -> Tensor:
+        """One batch from decoded samples; inputs of varying length (token ids) override
+        this to pad per batch."""
+        return torch.stack(samples)
 
 
 @dataclass(frozen=True)

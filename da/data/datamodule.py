@@ -189,6 +189,7 @@ class DADataModule(L.LightningDataModule):
 
     def _loader(self, ds: Dataset, batch_size: int, shuffle: bool, drop_last: bool) -> DataLoader:
         return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
+                          collate_fn=getattr(ds, "collate", None),
                           num_workers=self.num_workers, pin_memory=self.pin_memory,
                           persistent_workers=self.num_workers > 0)
 

@@ -36,13 +36,13 @@ def decode(x: LazyInputs, idx: Tensor, seeds: list[int] | None = None) -> Tensor
     """Stack samples ``idx`` of ``x``; with ``seeds``, augmented, sample ``j`` drawing from a
     generator seeded by ``seeds[j]`` (the caller's global RNG state is left untouched)."""
     if seeds is None:
-        return torch.stack([x.get(i, augment=False) for i in idx.tolist()])
+        return x.collate([x.get(i, augment=False) for i in idx.tolist()])
     with torch.random.fork_rng(devices=[]):
         out = []
         for i, s in zip(idx.tolist(), seeds, strict=True):
             torch.manual_seed(s)
             out.append(x.get(i, augment=True))
-    return torch.stack(out)
+    return x.collate(out)
 
 
 class LazyDataset(Dataset):
@@ -56,6 +56,12 @@ class LazyDataset(Dataset):
 
     def __getitem__(self, i: int) -> tuple[Tensor, ...]:
         return (self.x.get(i, augment=False), *(t[i] for t in self.rest))
+
+    def collate(self, rows: list[tuple[Tensor, ...]]) -> list[Tensor]:
+        """A DataLoader ``collate_fn``: the inputs' own :meth:`LazyInputs.collate` (padding
+        for token ids), labels stacked."""
+        cols = list(zip(*rows, strict=True))
+        return [self.x.collate(list(cols[0])), *(torch.stack(list(c)) for c in cols[1:])]
 
 
 def as_dataset(x: Tensor | LazyInputs, *rest: Tensor) -> Dataset:
