@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 RESULTS_FILE = "results.json"
+# the selected model's class probabilities on the target test split (float16, N x K), for
+# selectors that compare the candidates of a sweep (EnsV, da/selection/sweep.py)
+PROBS_FILE = "target_probs.npy"
 
 
 def write_json_atomic(path: str | os.PathLike, data: dict[str, Any]) -> Path:
@@ -29,6 +32,24 @@ def write_json_atomic(path: str | os.PathLike, data: dict[str, Any]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def save_probs(path: str | os.PathLike, probs) -> Path:
+    """``probs (N, K)`` as a float16 ``.npy`` (a few hundred kB for 10k x 10), atomically."""
+    import numpy as np
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp.npy")
+    np.save(tmp, np.asarray(probs, dtype=np.float16))
+    os.replace(tmp, path)
+    return path
+
+
+def load_probs(path: str | os.PathLike):
+    """The probabilities :func:`save_probs` wrote, as float32."""
+    import numpy as np
+
+    return np.load(path).astype(np.float32)
 
 
 def read_results(path: str | os.PathLike) -> dict[str, Any]:

@@ -30,13 +30,17 @@ from da.build import build_datamodule, build_family, build_module, check_batch
 from da.callbacks.history import MetricHistory
 from da.config import CONF_DIR, method_label
 from da.errors import DAError, TrainingFailed
+from da.metrics import PER_CLASS as TARGET_PER_CLASS
+from da.metrics import SCALARS as TARGET_SCALARS
 from da.results import (
+    PROBS_FILE,
     RESULTS_FILE,
     config_hash,
     find_completed,
     platform_info,
     read_results,
     run_identity,
+    save_probs,
     write_json_atomic,
 )
 from da.selection.validators import analyse as analyse_validators
@@ -163,7 +167,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     results = {
         **run_identity(cfg, method_label(cfg.method)),
         "target_acc": selected.get("test/target/acc"),
-        "target_f1": selected.get("test/target/f1"),
+        **{k: per_class[k] for k in TARGET_SCALARS},
         "target_acc_last": last.get("test/target/acc"),
         "target_acc_oracle": max(oracle) if oracle else None,
         "source_acc": selected.get("test/source/acc"),
@@ -179,12 +183,15 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "validators": analyse_validators(fit_history),
         "diagnostics": diagnostics,
         "target_per_class_acc": per_class["per_class_acc"],
+        **{k: per_class[k] for k in TARGET_PER_CLASS},
         "target_confusion": per_class["confusion"],
+        "target_probs_file": PROBS_FILE,
         "history": fit_history,
         "choices": choices,
         "config": resolved,
     }
     if trainer.is_global_zero:
+        save_probs(out_dir / PROBS_FILE, per_class["probs"])
         write_json_atomic(out_dir / RESULTS_FILE, results)
         for lg in trainer.loggers:
             if type(lg).__name__ == "WandbLogger":
@@ -214,7 +221,8 @@ def _run_shallow(cfg: DictConfig) -> dict[str, Any]:
 def _wandb_summary(lg, results: dict, out_dir: Path) -> None:
     """Selected and oracle accuracies as summary fields; confusion matrix and t-SNE as media."""
     lg.experiment.summary.update({k: v for k, v in results.items()
-                                  if k.startswith(("target_acc", "target_f1", "source_acc"))})
+                                  if k.startswith(("target_acc", "source_acc"))
+                                  or k in TARGET_SCALARS or k in TARGET_PER_CLASS})
     lg.experiment.summary.update({f"selected_by/{k}": v["target_acc"]
                                   for k, v in results["validators"].items()})
     k = len(results["target_confusion"])
@@ -268,19 +276,21 @@ def _preempted(cfg: DictConfig, trainer: L.Trainer, out_dir: Path, start: float)
 
 
 @torch.no_grad()
-def _per_class(module, dm) -> dict[str, list]:
-    """Per-class accuracy and confusion matrix (rows: true class) on the target test split."""
-    from sklearn.metrics import confusion_matrix
+def _per_class(module, dm) -> dict[str, Any]:
+    """The target test split's metrics (:func:`da.metrics.classification_metrics`: precision,
+    recall, F1, ROC-AUC, confusion matrix, rows = true class), its per-class accuracy and
+    the class probabilities (``probs``, kept for sweep-level selection such as EnsV)."""
+    from da.metrics import classification_metrics
 
     split = dm.splits["target_test"]
     module.eval()
-    preds = torch.cat([module(x.to(module.device)).argmax(-1).cpu()
+    probs = torch.cat([module(x.to(module.device)).float().softmax(-1).cpu()
                        for x in dm.input_batches(split.x, 512)])
-    k = dm.num_classes
-    cm = confusion_matrix(split.y.numpy(), preds.numpy(), labels=list(range(k)))
-    support = cm.sum(1)
-    acc = [float(cm[i, i] / support[i]) if support[i] else None for i in range(k)]
-    return {"per_class_acc": acc, "confusion": cm.tolist()}
+    out = classification_metrics(split.y, probs.argmax(-1), probs, dm.num_classes)
+    out["per_class_acc"] = out["target_per_class_recall"]  # None for a class with no sample
+    out["confusion"] = out["target_confusion"]
+    out["probs"] = probs
+    return out
 
 
 def _test(trainer: L.Trainer, module, dm, ckpt_path: str | None) -> dict[str, float]:

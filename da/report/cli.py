@@ -23,6 +23,7 @@ from da.report.collect import (
 )
 from da.report.html import html_page, latex_table
 from da.report.tables import (
+    TARGET_METRICS,
     load_reference,
     markdown_tables,
     negative_transfer,
@@ -44,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", metavar="A,B,...",
                    help="only these methods (comma-separated), e.g. the ones a study compares")
     p.add_argument("--no-html", action="store_true", help="skip the figures and report.html")
+    p.add_argument("--metric", default="target_acc", choices=TARGET_METRICS,
+                   help="the tables' headline metric of the label-free selected model on the "
+                        "target test split (default target_acc; the accuracies stay beside "
+                        "any other)")
     p.add_argument("--selection", action="store_true",
                    help="add per-validator tables: selected target accuracy vs the oracle")
     p.add_argument("--previous", metavar="CSV", action="append",
@@ -99,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         reference = None
         if args.reference:
             reference = load_reference(None if args.reference == "default" else args.reference)
-        text = markdown_tables(groups, baseline=args.baseline, reference=reference)
+        text = markdown_tables(groups, baseline=args.baseline, reference=reference,
+                               metric=args.metric)
         if args.selection:
             text += "\n\n" + selection_tables(rows)
         write_csv(rows, out / "results.csv")
@@ -114,8 +120,9 @@ def main(argv: list[str] | None = None) -> int:
                     figures.validator_scatter(ok, fig_dir / "validators_vs_oracle.png"),
                     figures.discriminator_curves(ok, fig_dir / "discriminator.png")]
             figs = [f for f in figs if f is not None]
-            page = html_page(groups, rows, figs, negative_transfer(groups, args.baseline),
-                             reference)
+            page = html_page(groups, rows, figs,
+                             negative_transfer(groups, args.baseline, args.metric), reference,
+                             args.metric)
             (out / "report.html").write_text(page)
     except DAError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -11,8 +11,9 @@ from da.errors import DAError
 from da.results import RESULTS_FILE, config_hash, platform_label
 
 ROW_FIELDS = ("task", "method", "seed", "status", "target_acc", "target_acc_oracle",
-              "target_acc_last", "source_acc", "target_f1", "selection", "steps",
-              "wall_time_s", "run_dir", "error", "platform")
+              "target_acc_last", "source_acc", "target_f1", "target_precision",
+              "target_recall", "target_auroc", "selection", "steps", "wall_time_s", "run_dir",
+              "error", "platform")
 
 
 def collect_runs(paths: list[str | Path], keep_superseded: bool = False) -> list[dict[str, Any]]:
@@ -49,7 +50,7 @@ def drop_superseded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 NUMERIC = ("target_acc", "target_acc_oracle", "target_acc_last", "source_acc", "target_f1",
-           "wall_time_s")
+           "target_precision", "target_recall", "target_auroc", "wall_time_s")
 
 
 def load_previous(path: str | Path) -> list[dict[str, Any]]:
@@ -165,8 +166,7 @@ def collect_wandb(path: str, api=None) -> list[dict[str, Any]]:
              "selection": cfg.get("selection"),
              "status": "ok" if run.state == "finished" and "target_acc" in summary else "failed",
              "error": None if run.state == "finished" else f"W&B run state: {run.state}"}
-        r.update({k: summary.get(k) for k in ("target_acc", "target_acc_oracle",
-                                                "target_acc_last", "source_acc", "target_f1")})
+        r.update({k: summary.get(k) for k in NUMERIC if k != "wall_time_s"})
         r["run_dir"] = getattr(run, "url", run.id)
         r["validators"], r["history"], r["reused_from"], r["config_hash"] = {}, [], None, None
         rows.append(r)

@@ -7,7 +7,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from da.report.tables import HEADERS, METRICS, Group, Reference
+from da.report.tables import HEADERS, Group, Reference, columns
 
 
 def latex_table(groups: dict[str, dict[str, Group]], reference: Reference | None = None) -> str:
@@ -45,7 +45,8 @@ def _img(path: Path) -> str:
 
 def html_page(groups: dict[str, dict[str, Group]], rows: list[dict[str, Any]],
               figures: list[Path], flags: dict[tuple[str, str], str],
-              reference: Reference | None = None) -> str:
+              reference: Reference | None = None, metric: str = "target_acc") -> str:
+    cols = columns(metric)
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>da report</title>",
              "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
              "margin-bottom:1.5em}td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}"
@@ -57,14 +58,14 @@ def html_page(groups: dict[str, dict[str, Group]], rows: list[dict[str, Any]],
              "and is not a fair result.</p>"]
     for task in sorted(groups):
         parts.append(f"<h2>{html.escape(task)}</h2><table><tr><th>method</th><th>seeds</th>"
-                     + "".join(f"<th>{html.escape(HEADERS[m])}</th>" for m in METRICS)
+                     + "".join(f"<th>{html.escape(HEADERS[m])}</th>" for m in cols)
                      + ("<th>published</th>" if reference is not None else "")
                      + "<th>note</th></tr>")
         for name, g in sorted(groups[task].items()):
             note = flags.get((task, name), "")
             seeds = f"{len(g.seeds)}" + (f" ({g.failed} failed)" if g.failed else "")
             parts.append(f"<tr><td>{html.escape(name)}</td><td>{seeds}</td>"
-                         + "".join(f"<td>{g.cells[m].fmt()}</td>" for m in METRICS)
+                         + "".join(f"<td>{g.cells[m].fmt()}</td>" for m in cols)
                          + (f"<td>{_pub(reference, task, name)}</td>" if reference is not None
                             else "")
                          + f"<td class='bad'>{html.escape(note)}</td></tr>")

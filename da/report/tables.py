@@ -14,12 +14,28 @@ from da.errors import DAError
 REFERENCE_CSV = Path(__file__).with_name("reference.csv")
 
 METRICS = ("target_acc", "target_acc_oracle", "target_acc_last", "source_acc")
+# what `da-report --metric` may put in the headline column (the label-free selected model's
+# value on the target test split; da/metrics.py); older runs lack the newer ones: "-"
+TARGET_METRICS = ("target_acc", "target_f1", "target_precision", "target_recall",
+                  "target_auroc")
 HEADERS = {
     "target_acc": "target acc (label-free selection)",
     "target_acc_oracle": "ORACLE target acc",
     "target_acc_last": "target acc (last)",
     "source_acc": "source acc",
+    "target_f1": "target macro-F1 (label-free selection)",
+    "target_precision": "target macro-precision (label-free selection)",
+    "target_recall": "target macro-recall (label-free selection)",
+    "target_auroc": "target ROC-AUC (label-free selection)",
 }
+
+
+def columns(metric: str = "target_acc") -> tuple[str, ...]:
+    """The table's columns: ``metric`` first, then the accuracies that frame it."""
+    if metric not in TARGET_METRICS:
+        raise DAError(f"--metric {metric} is not a target metric; choose one of "
+                      f"{', '.join(TARGET_METRICS)}")
+    return METRICS if metric == "target_acc" else (metric, *METRICS)
 
 
 @dataclass
@@ -45,7 +61,8 @@ class Group:
     task: str
     method: str
     seeds: list[int] = field(default_factory=list)
-    cells: dict[str, Cell] = field(default_factory=lambda: {m: Cell() for m in METRICS})
+    cells: dict[str, Cell] = field(
+        default_factory=lambda: {m: Cell() for m in (*METRICS, *TARGET_METRICS)})
     failed: int = 0
 
 
@@ -58,7 +75,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Group]]:
             g.failed += 1
             continue
         g.seeds.append(r["seed"])
-        for m in METRICS:
+        for m in g.cells:
             if r.get(m) is not None:
                 g.cells[m].values.append(float(r[m]))
     return dict(out)
@@ -93,7 +110,7 @@ def _published(reference: Reference | None, task: str, method: str) -> str:
 
 
 def average_table(groups: dict[str, dict[str, Group]],
-                  reference: Reference | None = None) -> list[str]:
+                  reference: Reference | None = None, metric: str = "target_acc") -> list[str]:
     """With several tasks: per method, the mean over tasks of the per-task means.
 
     A method's published average is over the tasks that method ran on, shown only when
@@ -103,9 +120,10 @@ def average_table(groups: dict[str, dict[str, Group]],
         return []
     methods = sorted({m for t in groups.values() for m in t})
     ref_col = " | published" if reference is not None else ""
+    cols = columns(metric)
     lines = [f"### average over {len(groups)} tasks", "",
-             "| method | tasks | " + " | ".join(HEADERS[m] for m in METRICS) + ref_col + " |",
-             "|---|---|" + "---|" * (len(METRICS) + bool(ref_col))]
+             "| method | tasks | " + " | ".join(HEADERS[m] for m in cols) + ref_col + " |",
+             "|---|---|" + "---|" * (len(cols) + bool(ref_col))]
 
     def published_mean(name: str, tasks) -> str:
         vals = [reference.get((t, name)) for t in tasks] if reference else []
@@ -115,7 +133,7 @@ def average_table(groups: dict[str, dict[str, Group]],
         tasks = [k for k, t in groups.items() if name in t]
         per_task = [groups[k][name] for k in tasks]
         cells = []
-        for m in METRICS:
+        for m in cols:
             means = [g.cells[m].mean for g in per_task if g.cells[m].mean is not None]
             cells.append(f"{100 * statistics.fmean(means):.1f}" if means else "-")
         if reference is not None:
@@ -127,7 +145,7 @@ def average_table(groups: dict[str, dict[str, Group]],
             avg = published_mean(name, groups)
             if avg != "-":
                 lines.append(f"| *{name}* (published only) | {len(groups)} | "
-                             + " | ".join("-" for _ in METRICS) + f" | {avg} |")
+                             + " | ".join("-" for _ in cols) + f" | {avg} |")
     return [*lines, ""]
 
 
@@ -137,57 +155,63 @@ def below(mean: float, base: float) -> bool:
     return round((mean - base) * 100, 1) < 0
 
 
-def negative_transfer(groups: dict[str, dict[str, Group]],
-                      baseline: str = "source_only") -> dict[tuple[str, str], str]:
-    """Methods whose mean label-free target accuracy is below the baseline's on the same task."""
+def negative_transfer(groups: dict[str, dict[str, Group]], baseline: str = "source_only",
+                      metric: str = "target_acc") -> dict[tuple[str, str], str]:
+    """Methods whose mean label-free ``metric`` (accuracy) is below the baseline's on the
+    same task."""
     flags = {}
     for task, methods in groups.items():
         base = methods.get(baseline)
-        b = base.cells["target_acc"].mean if base else None
+        b = base.cells[metric].mean if base else None
         for name, g in methods.items():
-            m = g.cells["target_acc"].mean
+            m = g.cells[metric].mean
             if name != baseline and b is not None and m is not None and below(m, b):
                 flags[(task, name)] = f"NEGATIVE TRANSFER ({(m - b) * 100:+.1f} vs {baseline})"
     return flags
 
 
 def markdown_tables(groups: dict[str, dict[str, Group]], baseline: str = "source_only",
-                    reference: Reference | None = None) -> str:
+                    reference: Reference | None = None, metric: str = "target_acc") -> str:
     """A Markdown table per task: methods as rows, mean ± std (%) over seeds as columns.
+
+    ``metric`` (one of :data:`TARGET_METRICS`) heads the table and the Δ column; with a
+    metric other than accuracy, the accuracies stay beside it.
 
     With ``reference`` (see :func:`load_reference`) a ``published`` column sits beside
     ours, and published methods we did not run are listed below ours, in italics.
     """
     lines = []
     ref_col = " published |" if reference is not None else ""
+    cols = columns(metric)
     for task in sorted(groups):
         methods = groups[task]
         base = methods.get(baseline)
-        base_mean = base.cells["target_acc"].mean if base else None
+        base_mean = base.cells[metric].mean if base else None
         lines += [f"### {task}", "",
-                  "| method | seeds | " + " | ".join(HEADERS[m] for m in METRICS)
+                  "| method | seeds | " + " | ".join(HEADERS[m] for m in cols)
                   + f" | Δ vs {baseline} |" + ref_col,
-                  "|---|---|" + "---|" * len(METRICS) + "---|" + ("---|" if ref_col else "")]
+                  "|---|---|" + "---|" * len(cols) + "---|" + ("---|" if ref_col else "")]
         order = sorted(methods, key=lambda m: (m != baseline, m))
         for name in order:
             g = methods[name]
-            mean = g.cells["target_acc"].mean
+            mean = g.cells[metric].mean
             delta = ("-" if base_mean is None or mean is None or name == baseline
                      else f"{(mean - base_mean) * 100:+.1f}")
             if base_mean is not None and mean is not None and below(mean, base_mean):
                 delta += " NEGATIVE TRANSFER"
             seeds = str(len(g.seeds)) + (f" ({g.failed} failed)" if g.failed else "")
             lines.append(f"| {name} | {seeds} | "
-                         + " | ".join(g.cells[m].fmt() for m in METRICS) + f" | {delta} |"
+                         + " | ".join(g.cells[m].fmt() for m in cols) + f" | {delta} |"
                          + (f" {_published(reference, task, name)} |" if ref_col else ""))
         if reference is not None:
             for (t, name), (acc, _) in sorted(reference.items()):
                 if t == task and name not in methods:
                     lines.append(f"| *{name}* (published only) | - | "
-                                 + " | ".join("-" for _ in METRICS) + f" | - | {acc:.1f} |")
+                                 + " | ".join("-" for _ in cols) + f" | - | {acc:.1f} |")
         lines.append("")
-    lines += average_table(groups, reference)
-    lines.append("Accuracy in %, mean ± sample std over seeds. The headline column selects the "
+    lines += average_table(groups, reference, metric)
+    lines.append(("Accuracy" if metric == "target_acc" else f"{HEADERS[metric].split(' (')[0]}"
+                  " and accuracy") + " in %, mean ± sample std over seeds. The headline column selects the "
                  "checkpoint without target labels; the ORACLE column picks the best validation "
                  "on target labels and is not a fair result.")
     if reference is not None:

@@ -43,7 +43,14 @@ from da import __version__
 from da.build import build_datamodule, build_family
 from da.config import method_label
 from da.errors import DAError
-from da.results import RESULTS_FILE, platform_info, run_identity, write_json_atomic
+from da.results import (
+    PROBS_FILE,
+    RESULTS_FILE,
+    platform_info,
+    run_identity,
+    save_probs,
+    write_json_atomic,
+)
 from da.shallow.grid import points, require_packages, with_params
 
 log = logging.getLogger("da.shallow")
@@ -83,6 +90,26 @@ def _predict(est, x: np.ndarray, domain: int, proba: bool = False) -> np.ndarray
         return fn(x)
     extra = {"allow_source": True} if domain == SOURCE else {}  # skada refuses source by default
     return fn(x, sample_domain=np.full(len(x), domain), **extra)
+
+
+def _probabilities(est, x: np.ndarray, preds: np.ndarray, k: int) -> np.ndarray | None:
+    """Target class probabilities ``(N, k)`` when the estimator gives them (ROC-AUC needs
+    them), else ``None``; columns follow ``est.classes_`` when it names them."""
+    if not hasattr(est, "predict_proba"):
+        return None
+    try:
+        p = np.asarray(_predict(est, x, TARGET, proba=True), dtype=np.float64)
+    except (AttributeError, NotImplementedError, TypeError, ValueError):  # e.g. SVC(probability=False)
+        return None
+    classes = getattr(est, "classes_", None)
+    if classes is None:
+        return p if p.shape == (len(x), k) else None
+    classes = np.asarray(classes).astype(int)
+    if p.shape != (len(x), len(classes)) or classes.min() < 0 or classes.max() >= k:
+        return None  # columns that name no class of the task: no ROC-AUC rather than a wrong one
+    out = np.zeros((len(x), k))
+    out[:, classes] = p
+    return out
 
 
 def save_model(est, path: Path) -> None:
@@ -153,8 +180,12 @@ def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
 
     ``make_loggers`` is called once the input is known to be good, so bad input writes nothing.
     """
-    from sklearn.metrics import confusion_matrix, f1_score
+    import torch
     from threadpoolctl import threadpool_limits
+
+    from da.metrics import PER_CLASS as TARGET_PER_CLASS
+    from da.metrics import SCALARS as TARGET_SCALARS
+    from da.metrics import classification_metrics
 
     start = time.time()
     spec, name = cfg.method.shallow, method_label(cfg.method)
@@ -215,15 +246,15 @@ def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
         xst, yst = data["source_test"]
         source_acc = float(np.mean(_predict(est, xst, SOURCE) == yst))
     preds = _predict(est, xt, TARGET)
-    k = dm.num_classes
-    cm = confusion_matrix(yt, preds, labels=list(range(k)))
-    support = cm.sum(1)
+    probs = _probabilities(est, xt, preds, dm.num_classes)
     target_acc = float(np.mean(preds == yt))
+    metrics = classification_metrics(torch.from_numpy(yt), torch.from_numpy(preds),
+                                     torch.from_numpy(probs) if probs is not None else None,
+                                     dm.num_classes)
     results = {
         **run_identity(cfg, name),
         "target_acc": target_acc,
-        "target_f1": float(f1_score(yt, preds, average="macro", labels=list(range(k)),
-                                    zero_division=0)),
+        **{key: metrics[key] for key in TARGET_SCALARS},
         "target_acc_last": target_acc,
         # the best, by target labels, of every model fitted (the refit one included)
         "target_acc_oracle": max(target_acc, *(r["val/target/acc_oracle"] for r in history)),
@@ -242,14 +273,17 @@ def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
         "validators": {},
         "diagnostics": ({"fallback_classes": est.fallbacks_} if hasattr(est, "fallbacks_")
                         else {}),
-        "target_per_class_acc": [float(cm[i, i] / support[i]) if support[i] else None
-                                 for i in range(k)],
-        "target_confusion": cm.tolist(),
+        "target_per_class_acc": metrics["target_per_class_recall"],
+        **{key: metrics[key] for key in TARGET_PER_CLASS},
+        "target_confusion": metrics["target_confusion"],
+        "target_probs_file": PROBS_FILE,
         "history": history,
         "choices": choices,
         "config": resolved,
     }
     save_model(est, out_dir / MODEL_FILE)
+    save_probs(out_dir / PROBS_FILE, probs if probs is not None
+               else np.eye(dm.num_classes)[preds])  # no probabilities: one-hot predictions
     write_json_atomic(out_dir / RESULTS_FILE, results)
     for lg in loggers:
         lg.log_metrics({"test/target/acc": target_acc, "test/source/acc": results["source_acc"]},
