@@ -90,7 +90,7 @@ class DAModule(L.LightningModule):
     def __init__(self, net: DANetwork, terms: dict[str, LossTerm], optimizer: partial,
                  backbone_lr_mult: float = 1.0, lr_anneal: dict | None = None,
                  guard_nonfinite: bool = True,
-                 validators: tuple[str, ...] = ("entropy", "info_max", "bnm", "snd", "dev"),
+                 validators: tuple[str, ...] = V.LOGGED,
                  horizon_steps: int | None = None) -> None:
         super().__init__()
         self.net = net
@@ -106,12 +106,12 @@ class DAModule(L.LightningModule):
             raise DAError(f"horizon_steps must be a positive number of steps (or null for the "
                           f"planned run), got {horizon_steps}")
         self.horizon_steps = int(horizon_steps) if horizon_steps else None
-        unknown = set(validators) - {"entropy", "info_max", "bnm", "snd", "dev"}
+        unknown = set(validators) - set(V.LOGGED)
         if unknown:
             from da.errors import DAError
 
-            raise DAError(f"unknown validator(s) {sorted(unknown)}; choose from entropy, "
-                          "info_max, bnm, snd, dev")
+            raise DAError(f"unknown validator(s) {sorted(unknown)}; choose from "
+                          f"{', '.join(V.LOGGED)}")
         self.validators = tuple(validators)
         self._val_cache: dict[str, list[Tensor]] = {}
         self.needs_target = any(getattr(t.loss, "needs_target", True) for t in terms.values())
@@ -187,8 +187,13 @@ class DAModule(L.LightningModule):
                         dataloader_idx: int = 0) -> None:
         f, logits = self.net(batch[0])
         if dataloader_idx == 2:  # unlabelled target pool: label-free validators only
+            p = logits.float().softmax(-1)
             self._cache("tgt_f", f)
-            self._cache("tgt_p", logits.float().softmax(-1))
+            self._cache("tgt_p", p)
+            if "mixval" in self.validators and batch[0].is_floating_point():  # not token ids
+                counts = V.mixval_batch(lambda z: self.net(z)[1], batch[0], p.argmax(-1))
+                self._cache("mix_correct", counts[0].reshape(1))
+                self._cache("mix_total", counts[1].reshape(1))
             return
         y = batch[1]
         metrics = self.val_metrics[dataloader_idx]
@@ -200,6 +205,7 @@ class DAModule(L.LightningModule):
             self.log("val/source/loss", self.val_loss, add_dataloader_idx=False)
             self._cache("src_f", f)
             self._cache("src_loss", losses)
+            self._cache("src_y", y)
 
     def _cache(self, key: str, value: Tensor) -> None:
         if self.validators:
@@ -218,8 +224,14 @@ class DAModule(L.LightningModule):
             "bnm": lambda: V.bnm(data["tgt_p"]),
             "snd": lambda: V.snd(data["tgt_f"]),
             "dev": lambda: V.dev(data["src_f"], data["src_loss"], data["tgt_f"]),
+            "iwv": lambda: V.iwv(data["src_f"], data["src_loss"], data["tgt_f"]),
+            "reverse": lambda: V.reverse(data["src_f"], data["src_y"], data["tgt_f"],
+                                         data["tgt_p"]),
+            "mixval": lambda: V.mixval(data["mix_correct"], data["mix_total"]),
         }
         for name in self.validators:
+            if name == "mixval" and "mix_total" not in data:
+                continue  # inputs that cannot be mixed (token ids)
             self.log(f"val/select/{name}", scores[name]())
 
     def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int,
