@@ -13,6 +13,8 @@ from pathlib import Path
 
 from da.errors import DAError
 from da.report import figures
+from da.selection import sweep
+from da.selection.sweep import SWEEP_SELECTORS
 from da.report.collect import (
     collect_runs,
     collect_wandb,
@@ -51,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "any other)")
     p.add_argument("--selection", action="store_true",
                    help="add per-validator tables: selected target accuracy vs the oracle")
+    p.add_argument("--select-by", metavar="VALIDATOR", choices=SWEEP_SELECTORS,
+                   help="sweep-level selection: per task and seed, the configuration (and "
+                        "checkpoint) with the best label-free score of VALIDATOR ("
+                        + ", ".join(SWEEP_SELECTORS) + "), beside the oracle")
+    p.add_argument("--across-methods", action="store_true",
+                   help="with --select-by: the methods compete too (default: per method)")
     p.add_argument("--previous", metavar="CSV", action="append",
                    help="keep the completed rows of a results.csv written earlier (e.g. the "
                         "study's own, when its run folders are gone) for every task/method/seed "
@@ -108,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
                                metric=args.metric)
         if args.selection:
             text += "\n\n" + selection_tables(rows)
+        if args.select_by:
+            picks = sweep.select(rows, args.select_by, args.across_methods)
+            text += "\n\n" + sweep.sweep_table(picks, args.select_by)
         write_csv(rows, out / "results.csv")
         (out / "results.md").write_text(text + "\n")
         (out / "results.tex").write_text(latex_table(groups, reference) + "\n")

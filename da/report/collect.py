@@ -120,6 +120,7 @@ def _row(r: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     row["run_dir"] = str(run_dir)
     row["validators"] = r.get("validators") or {}
     row["history"] = r.get("history") or []
+    row["config"] = r.get("config") or {}  # names the configurations of a sweep (--select-by)
     row["reused_from"] = r.get("reused_from")
     row["config_hash"] = r.get("config_hash") or _hash_of_saved_config(run_dir)
     return row
