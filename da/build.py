@@ -2,25 +2,86 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import torch
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from da.data.base import DomainFamily
 from da.data.datamodule import DADataModule
 from da.errors import DAError
+from da.features.cache import FeatureCache
+from da.features.frozen import FrozenFeatures
 from da.module import DAModule, LossTerm
 from da.nets.finetune import apply_finetune
 from da.nets.heads import DANetwork
 from da.nets.init import initialise, initialise_part, parse_parts
 from da.nets.pretrained import load_weights
 
+log = logging.getLogger("da")
+
 
 def build_family(cfg: DictConfig) -> DomainFamily:
-    family = instantiate(cfg.dataset.family)
-    family.check_task(str(cfg.source), str(cfg.target))
-    return family
+    """The dataset family; seen through the frozen backbone's cached outputs where
+    :func:`frozen_features` applies."""
+    kwargs = {}
+    if "augment" in cfg.dataset.family:
+        kwargs["augment"] = resolve_augment(cfg)
+    family = instantiate(cfg.dataset.family, **kwargs)
+    for src in source_domains(cfg):
+        family.check_task(src, str(cfg.target))
+    return frozen_features(cfg, family) or family
+
+
+def source_domains(cfg: DictConfig) -> list[str]:
+    """``source=a`` or ``source=[a,b,c]`` (multi-source) as a list of domain names."""
+    src = cfg.source
+    names = [str(s) for s in src] if OmegaConf.is_list(src) or isinstance(src, list) else [str(src)]
+    if not names:
+        raise DAError("source=[] names no domain; give source=<domain> or source=[a,b]")
+    if len(set(names)) != len(names):
+        raise DAError(f"source={names} names a domain twice; list each source domain once")
+    return names
+
+
+def resolve_augment(cfg: DictConfig) -> bool:
+    """``dataset.augment``: ``auto`` is off under ``finetune=frozen`` (a frozen backbone's
+    features are then computed once and cached) and on otherwise."""
+    aug = cfg.dataset.get("augment", "auto")
+    if aug == "auto":
+        return str((cfg.get("finetune") or {}).get("mode", "full")) != "frozen"
+    if not isinstance(aug, bool):
+        raise DAError(f"dataset.augment={aug!r} must be true, false or auto")
+    return aug
+
+
+def frozen_features(cfg: DictConfig, family: DomainFamily) -> FrozenFeatures | None:
+    """The family seen through the backbone's frozen part, when it has one, the backbone can
+    be split (``split`` / ``cache_spec``), ``features.cache`` is on and the inputs are not
+    augmented; else ``None``. See :mod:`da.features.frozen`."""
+    ft = cfg.get("finetune") or {}
+    mode = str(ft.get("mode", "full"))
+    feats = cfg.get("features") or {}
+    if mode == "full" or not feats.get("cache", True) or cfg.get("init_from"):
+        return None
+    if getattr(family, "augment", False):
+        log.info("features: the training transform is random (dataset.augment=true), so the "
+                 "frozen backbone runs in every step; dataset.augment=false caches its outputs")
+        return None
+    backbone = instantiate(cfg.backbone, input_shape=list(family.input_shape))
+    if not (hasattr(backbone, "split") and hasattr(backbone, "cache_spec")):
+        return None
+    trainable = 0 if mode == "frozen" else int(ft.get("blocks") or 1)
+    prefix, rest = backbone.split(trainable)
+    spec = {**backbone.cache_spec(), "frozen_blocks": "all" if trainable == 0 else -trainable}
+    cache = FeatureCache(cfg.paths.get("cache_dir"), enabled=bool(feats.get("store", True)))
+    torch.set_num_threads(int(cfg.get("num_threads") or torch.get_num_threads()))
+    return FrozenFeatures(family, prefix, rest, spec, cache,
+                          batch_size=int(feats.get("batch_size", 64)),
+                          num_workers=int(cfg.data.get("num_workers", 0)),
+                          progress=bool(feats.get("progress", True)))
 
 
 def build_terms(method: DictConfig, feature_dim: int, num_classes: int) -> dict[str, LossTerm]:
@@ -58,7 +119,10 @@ def num_classes(cfg: DictConfig, family: DomainFamily) -> int:
 
 
 def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
-    backbone = instantiate(cfg.backbone, input_shape=list(family.input_shape))
+    if isinstance(family, FrozenFeatures):  # the frozen part lives in the cached inputs
+        backbone = family.rest
+    else:
+        backbone = instantiate(cfg.backbone, input_shape=list(family.input_shape))
     k = num_classes(cfg, family)
     net = DANetwork(backbone, k, cfg.model.bottleneck_dim, cfg.model.bottleneck_bn,
                     tuple(cfg.model.get("head_hidden") or ()), float(cfg.model.get("dropout", 0.0)),
@@ -99,4 +163,6 @@ def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
 
 
 def build_datamodule(cfg: DictConfig, family: DomainFamily) -> DADataModule:
-    return DADataModule(family, str(cfg.source), str(cfg.target), seed=int(cfg.seed), **cfg.data)
+    srcs = source_domains(cfg)
+    return DADataModule(family, srcs if len(srcs) > 1 else srcs[0], str(cfg.target),
+                        seed=int(cfg.seed), **cfg.data)

@@ -36,7 +36,16 @@ def files_domain(index, *args) -> str:
     return domain_names(*(None if a is None else str(a) for a in args))[int(index)]
 
 
+def domains_label(source) -> str:
+    """``${da.domains:${source}}``: a domain name, or several (multi-source) joined by ``+``."""
+    if isinstance(source, (list, tuple)) or OmegaConf.is_list(source):
+        return "+".join(str(s) for s in source)
+    return str(source)
+
+
 def _register() -> None:
+    if not OmegaConf.has_resolver("da.domains"):
+        OmegaConf.register_new_resolver("da.domains", domains_label)
     if not OmegaConf.has_resolver("da.isatty"):
         OmegaConf.register_new_resolver("da.isatty", lambda: sys.stderr.isatty())
     if not OmegaConf.has_resolver("da.method_label"):

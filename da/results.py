@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from da.config import domains_label
+
 RESULTS_FILE = "results.json"
 # the selected model's class probabilities on the target test split (float16, N x K), for
 # selectors that compare the candidates of a sweep (EnsV, da/selection/sweep.py)
@@ -110,7 +112,7 @@ def config_hash(cfg) -> str:
 def run_identity(cfg, method: str) -> dict[str, Any]:
     """The keys every ``results.json`` of a completed run starts with: what was run, on what."""
     return {"status": "ok", "config_hash": config_hash(cfg), "task": cfg.task,
-            "dataset": cfg.dataset.name, "source": cfg.source, "target": cfg.target,
+            "dataset": cfg.dataset.name, "source": domains_label(cfg.source), "target": cfg.target,
             "method": method, "seed": int(cfg.seed)}
 
 

@@ -37,6 +37,12 @@ class LazyInputs(ABC):
         """Sample ``i`` as a float tensor of ``input_shape``; ``augment`` selects the random
         training transform (drawn from torch's global generator) over the evaluation one."""
 
+    @classmethod
+    def concat(cls, parts: list[LazyInputs]) -> LazyInputs:
+        """The inputs of ``parts`` in order (multi-source splits); override to support it."""
+        raise DAError(f"{cls.__name__} cannot be concatenated, so it cannot serve several "
+                      "source domains; use one source domain")
+
     def collate(self, samples: list[Tensor]) -> Tensor:
         """One batch from decoded samples; inputs of varying length (token ids) override
         this to pad per batch."""
@@ -60,6 +66,20 @@ class Split:
 
     def __len__(self) -> int:
         return len(self.x)
+
+
+def concat_splits(parts: list[Split]) -> Split:
+    """One split of several domains' (multi-source), in order; one part is returned as is."""
+    if len(parts) == 1:
+        return parts[0]
+    y = torch.cat([p.y for p in parts])
+    if all(isinstance(p.x, Tensor) for p in parts):
+        return Split(torch.cat([p.x for p in parts]), y)
+    kinds = {type(p.x) for p in parts}
+    if len(kinds) != 1:
+        raise DAError("source domains hold inputs of different kinds (tensors and files); "
+                      "multi-source needs one kind")
+    return Split(kinds.pop().concat([p.x for p in parts]), y)
 
 
 class DomainFamily:

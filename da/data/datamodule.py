@@ -47,26 +47,34 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from da.data import align as align_lib
-from da.data.base import DomainFamily, LazyInputs, Split
-from da.data.loader import DomainStream, StepLoader, as_dataset
+from da.data.base import DomainFamily, LazyInputs, Split, concat_splits
+from da.data.loader import DomainStream, MultiStream, StepLoader, as_dataset
 from da.errors import DAError
 
 
 class DADataModule(L.LightningDataModule):
-    def __init__(self, family: DomainFamily, source: str, target: str, batch_size: int = 64,
+    def __init__(self, family: DomainFamily, source: str | list[str], target: str,
+                 batch_size: int = 64,
                  eval_batch_size: int = 512, source_val_fraction: float = 0.2,
                  split_seed: int = 0, num_workers: int = 0, pin_memory: bool = False,
                  seed: int = 0, classes: list[int] | None = None,
                  target_labels_per_class: int = 0, val_pool_size: int | None = None,
                  target_pool_size: int | None = None, align: str = "none",
-                 align_reg: float = 1.0) -> None:
+                 align_reg: float = 1.0, source_sampling: str = "equal") -> None:
         super().__init__()
-        family.check_task(source, target)
+        self.sources = [source] if isinstance(source, str) else [str(s) for s in source]
+        for src in self.sources:
+            family.check_task(src, target)
+        if source_sampling not in ("equal", "proportional"):
+            raise DAError(f"data.source_sampling={source_sampling!r} is unknown; use equal (each "
+                          "source domain the same share of a batch) or proportional (to its size)")
+        self.source_sampling = source_sampling
         if batch_size < 1:
             raise DAError(f"data.batch_size must be >= 1, got {batch_size}")
         if not 0.0 < source_val_fraction < 1.0:
             raise DAError(f"data.source_val_fraction must be in (0, 1), got {source_val_fraction}")
-        self.family, self.source, self.target = family, source, target
+        self.family, self.target = family, target
+        self.source = "+".join(self.sources)
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.source_val_fraction, self.split_seed = source_val_fraction, split_seed
         self.num_workers, self.pin_memory = num_workers, pin_memory
@@ -121,16 +129,23 @@ class DADataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
             return
-        src_train = self._load(self.source, "train")
-        g = torch.Generator().manual_seed(self.split_seed)
-        perm = torch.randperm(len(src_train), generator=g)
-        n_val = max(1, int(round(self.source_val_fraction * len(src_train))))
-        val_idx, tr_idx = perm[:n_val].sort().values, perm[n_val:].sort().values
+        # each source domain keeps its own hold-out (by split_seed; the first domain's draw is
+        # the single-source one), so multi-source validation covers every source domain
+        self.source_parts: list[Split] = []
+        vals = []
+        for i, src in enumerate(self.sources):
+            src_train = self._load(src, "train")
+            g = torch.Generator().manual_seed(self.split_seed + 1009 * i)
+            perm = torch.randperm(len(src_train), generator=g)
+            n_val = max(1, int(round(self.source_val_fraction * len(src_train))))
+            val_idx, tr_idx = perm[:n_val].sort().values, perm[n_val:].sort().values
+            self.source_parts.append(Split(src_train.x[tr_idx], src_train.y[tr_idx]))
+            vals.append(Split(src_train.x[val_idx], src_train.y[val_idx]))
         tgt_train = self._load(self.target, "train")
         self.splits = {
-            "source_train": Split(src_train.x[tr_idx], src_train.y[tr_idx]),
-            "source_val": Split(src_train.x[val_idx], src_train.y[val_idx]),
-            "source_test": self._load(self.source, "test"),
+            "source_train": concat_splits(self.source_parts),
+            "source_val": concat_splits(vals),
+            "source_test": concat_splits([self._load(src, "test") for src in self.sources]),
             "target_test": self._load(self.target, "test"),
         }
         if self.target_labels_per_class:
@@ -172,6 +187,7 @@ class DADataModule(L.LightningDataModule):
         for name in ("source_train", "source_val", "source_test"):
             s = self.splits[name]
             self.splits[name] = Split(align_lib.apply(s.x, a), s.y)
+        self.source_parts = [Split(align_lib.apply(p.x, a), p.y) for p in self.source_parts]
 
     def _check_classes(self) -> None:
         k = self.num_classes
@@ -197,11 +213,11 @@ class DADataModule(L.LightningDataModule):
         self.per_device_batch()
         src = self.splits["source_train"]
         for name, n in (("source training set", len(src)), ("target pool", len(self.target_pool))):
-            if n < self.batch_size:
+            if n < self.batch_size and (name != "source training set" or len(self.sources) == 1):
                 raise DAError(f"the {name} has {n} samples, fewer than data.batch_size="
                               f"{self.batch_size}; lower data.batch_size")
         streams = {
-            "source": DomainStream((src.x, src.y), self.batch_size, self.seed, salt=0),
+            "source": self._source_stream(),
             "target": DomainStream((self.target_pool,), self.batch_size, self.seed, salt=1),
         }
         if "target_labeled" in self.splits:
@@ -216,6 +232,40 @@ class DADataModule(L.LightningDataModule):
         return StepLoader(streams, start_step=start, rank=rank, world=world,
                           num_workers=self.num_workers if lazy else 0,
                           pin_memory=self.pin_memory and lazy)
+
+    def source_batch_sizes(self) -> list[int]:
+        """Rows of each source domain in a global batch: ``equal`` shares (the first domains
+        take the remainder), or ``proportional`` to the domains' training sizes."""
+        k, b = len(self.sources), self.batch_size
+        if self.source_sampling == "equal":
+            sizes = [b // k + (i < b % k) for i in range(k)]
+        else:
+            n = [len(p) for p in self.source_parts]
+            exact = [b * m / sum(n) for m in n]
+            sizes = [int(e) for e in exact]
+            for i in sorted(range(k), key=lambda i: sizes[i] - exact[i])[:b - sum(sizes)]:
+                sizes[i] += 1
+        world = self.trainer.world_size if self.trainer is not None else 1
+        for src, size, part in zip(self.sources, sizes, self.source_parts, strict=True):
+            if size < 1 or size % world:
+                raise DAError(f"data.batch_size={b} gives source {src} {size} rows per batch, "
+                              f"which must be >= 1 and divide by the {world} process(es); use a "
+                              f"multiple of {k * world}")
+            if size > len(part):
+                raise DAError(f"source {src} has {len(part)} training samples, fewer than its "
+                              f"{size} rows per batch; lower data.batch_size")
+        return sizes
+
+    def _source_stream(self) -> DomainStream | MultiStream:
+        """One source: a :class:`DomainStream`. Several: one stream per domain (salts 0,
+        100, 101, ...), their rows concatenated per step (:meth:`source_batch_sizes`)."""
+        if len(self.sources) == 1:
+            src = self.source_parts[0]
+            return DomainStream((src.x, src.y), self.batch_size, self.seed, salt=0)
+        return MultiStream([DomainStream((p.x, p.y), size, self.seed, salt=0 if i == 0 else 99 + i)
+                            for i, (p, size) in enumerate(zip(self.source_parts,
+                                                              self.source_batch_sizes(),
+                                                              strict=True))])
 
     def _eval(self, names: list[str]) -> list[DataLoader]:
         return [self._loader(as_dataset(self.splits[n].x, self.splits[n].y),

@@ -41,6 +41,7 @@ statistics by default). Images are decoded with PIL, converted to RGB, in loader
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from dataclasses import dataclass, field
@@ -86,6 +87,7 @@ class Preset:
     name: str
     folders: tuple[str, ...]
     domains: dict[str, _DomainFiles] = field(repr=False)
+    label_base: int = 0  # the first class's number in the preset's list files
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -117,6 +119,14 @@ PRESETS = {
                              (f"{folder}/image_list.txt", folder)) for s in ("train", "test")},
                         (folder,))
         for d, folder in (("synthetic", "train"), ("real", "validation"))}),
+    # PACS: our copy and DomainBed's are <domain>/<class>/ folders; the official release has
+    # the same folders under kfold/ and split files <domain>_{train,test}_kfold.txt (labels
+    # 1..7, paths relative to kfold/) in pacs_label/
+    "pacs": Preset("pacs", ("pacs", "PACS"), {
+        d: _DomainFiles({s: tuple((f"{where}{d}_{s}_kfold.txt", "kfold")
+                                  for where in ("pacs_label/", "splits/", "kfold/", ""))
+                         for s in ("train", "test")}, (d, f"kfold/{d}"))
+        for d in ("art_painting", "cartoon", "photo", "sketch")}, label_base=1),
     "domainnet": Preset("domainnet", ("domainnet", "DomainNet", "domain_net"), {
         d: _DomainFiles({s: ((f"image_list/{d}_{s}.txt", ""), (f"{d}_{s}.txt", ""))
                          for s in ("train", "test")}, (d,))
@@ -135,8 +145,10 @@ class _Listing:
     names: dict[int, str] | None = None
 
 
-def _read_list(path: Path, base: Path) -> _Listing:
-    """``relative/path label`` lines (paths may contain spaces; the label is the last field)."""
+def _read_list(path: Path, base: Path, label_base: int = 0) -> _Listing:
+    """``relative/path label`` lines (paths may contain spaces; the label is the last field);
+    ``label_base=1`` for lists numbering classes from 1 (PACS's official split files). A
+    leading ``/`` on paths that only exist relative to ``base`` is dropped (PACS's lists)."""
     paths, labels, names = [], [], {}
     for n, line in enumerate(path.read_text().splitlines(), 1):
         if not line.strip():
@@ -145,7 +157,7 @@ def _read_list(path: Path, base: Path) -> _Listing:
         if len(parts) != 2 or not parts[1].lstrip("-").isdigit():
             raise DAError(f"{path} line {n}: expected 'relative/path.jpg label', got "
                           f"{line.strip()[:80]!r}")
-        label = int(parts[1])
+        label = int(parts[1]) - label_base
         if label < 0:
             raise DAError(f"{path} line {n}: labels must be >= 0, got {label}")
         paths.append(parts[0].strip())
@@ -155,6 +167,9 @@ def _read_list(path: Path, base: Path) -> _Listing:
             names.setdefault(label, folder)
     if not paths:
         raise DAError(f"{path} lists no images; expected 'relative/path.jpg label' lines")
+    if paths[0].startswith("/") and not Path(paths[0]).is_file() and (
+            base / paths[0].lstrip("/")).is_file():
+        paths = [p.lstrip("/") for p in paths]
     first = base / paths[0]
     if not first.is_file():
         raise DAError(f"{path}: its first image {first} does not exist; paths in the list must "
@@ -199,6 +214,32 @@ class ImageFiles(LazyInputs):
         return ImageFiles(Path(self.base), self.paths[np.asarray(idx)],
                           self.train_transform, self.eval_transform)
 
+    @classmethod
+    def concat(cls, parts: list[ImageFiles]) -> ImageFiles:
+        """Several domains' files (multi-source); paths become absolute where bases differ."""
+        first = parts[0]
+        if all(p.base == first.base for p in parts):
+            paths = np.concatenate([p.paths for p in parts])
+            return ImageFiles(Path(first.base), paths, first.train_transform, first.eval_transform)
+        paths = np.concatenate([np.array([os.path.join(p.base, q.decode()).encode()
+                                          for q in p.paths]) for p in parts])
+        return ImageFiles(Path("/"), paths, first.train_transform, first.eval_transform)
+
+    def cache_spec(self) -> dict:
+        """What the evaluation transform of these files gives (the feature cache's key): the
+        transform, and each file's path, size and modification time."""
+        h = hashlib.sha256()
+        for p in self.paths:
+            full = os.path.join(self.base, p.decode())
+            try:
+                st = os.stat(full)
+            except OSError:
+                raise DAError(f"image {full} is missing; the dataset changed since it was "
+                              "listed") from None
+            h.update(p + b"\0" + f"{st.st_size}:{st.st_mtime_ns}".encode() + b"\n")
+        return {"kind": "image_files", "base": self.base, "files": h.hexdigest(),
+                "transform": repr(self.eval_transform)}
+
     def get(self, i: int, augment: bool) -> Tensor:
         from PIL import Image
 
@@ -208,14 +249,28 @@ class ImageFiles(LazyInputs):
         return (self.train_transform if augment else self.eval_transform)(rgb)
 
 
-def image_transforms(resize: int, crop: int, mean, std):
-    """TLlib's default ``(train, eval)`` transforms; see the module docstring."""
+_INTERPOLATIONS = ("bilinear", "bicubic", "nearest")
+
+
+def image_transforms(resize: int, crop: int, mean, std, interpolation: str = "bilinear",
+                     augment: bool = True):
+    """TLlib's default ``(train, eval)`` transforms; see the module docstring. Without
+    ``augment`` training uses the evaluation transform (deterministic inputs, whose frozen
+    features can be cached)."""
     from torchvision import transforms as T
 
+    if interpolation not in _INTERPOLATIONS:
+        raise DAError(f"dataset.interpolation={interpolation!r} is unknown; use one of "
+                      f"{', '.join(_INTERPOLATIONS)}")
+    mode = T.InterpolationMode(interpolation)
     norm = [T.ToTensor(), T.Normalize(list(mean), list(std))]
-    train = T.Compose([T.Resize((resize, resize)), T.RandomResizedCrop(crop),
-                       T.RandomHorizontalFlip(), *norm])
-    evaluation = T.Compose([T.Resize((resize, resize)), T.CenterCrop(crop), *norm])
+    evaluation = T.Compose([T.Resize((resize, resize), interpolation=mode), T.CenterCrop(crop),
+                            *norm])
+    if not augment:
+        return evaluation, evaluation
+    train = T.Compose([T.Resize((resize, resize), interpolation=mode),
+                       T.RandomResizedCrop(crop, interpolation=mode), T.RandomHorizontalFlip(),
+                       *norm])
     return train, evaluation
 
 
@@ -237,8 +292,9 @@ class Images(DomainFamily):
 
     def __init__(self, root: str = "data", preset: str | None = None, layout: str = "auto",
                  list_dir: str = "image_list", resize_size: int = 256, crop_size: int = 224,
-                 mean=IMAGENET_MEAN, std=IMAGENET_STD, source: str | None = None,
-                 target: str | None = None) -> None:
+                 mean=IMAGENET_MEAN, std=IMAGENET_STD, source: str | list[str] | None = None,
+                 target: str | None = None, interpolation: str = "bilinear",
+                 augment: bool = True) -> None:
         if layout not in _LAYOUTS:
             raise DAError(f"dataset.layout must be one of {', '.join(_LAYOUTS)}, got {layout!r}")
         if preset is not None and preset not in PRESETS:
@@ -250,10 +306,13 @@ class Images(DomainFamily):
         self.root = Path(root).expanduser()
         self.preset = PRESETS[preset] if preset else None
         self.layout, self.list_dir = layout, list_dir
-        self.source, self.target = source, target
+        sources = [source] if source is None or isinstance(source, str) else list(source)
+        self.sources = [str(x) for x in sources if x]
+        self.source, self.target = (self.sources[0] if self.sources else None), target
         self.input_shape = (3, int(crop_size), int(crop_size))
+        self.augment = bool(augment)
         self.train_transform, self.eval_transform = image_transforms(
-            int(resize_size), int(crop_size), mean, std)
+            int(resize_size), int(crop_size), mean, std, interpolation, self.augment)
         self._listings: dict[tuple[str, str], _Listing] = {}
         self._splits: dict[int, Split] = {}
         if self.preset is not None:
@@ -303,9 +362,11 @@ class Images(DomainFamily):
         if not self.source or not self.target:
             raise DAError(f"dataset=images needs source=<domain> target=<domain>; domains under "
                           f"{self.root}: {', '.join(domains)}")
-        self.check_task(self.source, self.target)
+        for src in self.sources:
+            self.check_task(src, self.target)
+        task = (*self.sources, self.target)
         if layout == "list":
-            for d in (self.source, self.target):
+            for d in task:
                 train = _read_list(lists[d]["train"], self.root)
                 test = (train if lists[d]["test"] == lists[d]["train"]
                         else _read_list(lists[d]["test"], self.root))
@@ -313,10 +374,11 @@ class Images(DomainFamily):
             self.num_classes = 1 + max(int(lst.labels.max()) for lst in self._listings.values())
             self.classes = tuple(str(k) for k in range(self.num_classes))
         else:
-            self.classes = tuple(self._folder_classes(
-                {d: self.root / d for d in (self.source, self.target)}))
+            for src in self.sources:
+                self.classes = tuple(self._folder_classes(
+                    {d: self.root / d for d in (src, self.target)}))
             self.num_classes = len(self.classes)
-            for d in (self.source, self.target):
+            for d in task:
                 lst = _list_folder(self.root / d, self.root, list(self.classes))
                 self._listings[(d, "train")] = self._listings[(d, "test")] = lst
         self._check_same_classes()
@@ -370,8 +432,10 @@ class Images(DomainFamily):
                     raise DAError(f"no {s} list for {self.preset.name} domain {domain}: expected "
                                   f"{base}/{files.lists[s][0][0]} ('path label' lines, paths "
                                   f"relative to {base})")
-            train = _read_list(*found["train"])
-            test = train if found["test"] == found["train"] else _read_list(*found["test"])
+            lb = self.preset.label_base
+            train = _read_list(*found["train"], label_base=lb)
+            test = (train if found["test"] == found["train"]
+                    else _read_list(*found["test"], label_base=lb))
             self._listings[(domain, "train")], self._listings[(domain, "test")] = train, test
         else:
             folder = next((base / f for f in files.folders if (base / f).is_dir()), None)
@@ -385,7 +449,7 @@ class Images(DomainFamily):
                               f"folders must be named as in da/data/presets/{self.preset.name}.txt")
             lst = _list_folder(folder, base, list(self.classes))
             self._listings[(domain, "train")] = self._listings[(domain, "test")] = lst
-            if files.lists["train"] != files.lists["test"]:
+            if files.lists["train"] != files.lists["test"] and self.preset.name != "pacs":
                 log.warning("%s/%s: folders carry no train/test split, so the test split is the "
                             "whole domain", self.preset.name, domain)
         for s in ("train", "test"):
@@ -425,7 +489,7 @@ class Images(DomainFamily):
                 raise DAError(f"{domain} is not a domain of this task ({self.source} -> "
                               f"{self.target})")
             # list the whole task at once, so a class mismatch shows before any training
-            for d in dict.fromkeys(x for x in (self.source, self.target, domain) if x):
+            for d in dict.fromkeys(x for x in (*self.sources, self.target, domain) if x):
                 if (d, "train") not in self._listings:
                     self._scan_preset(d)
             if self.source and self.target:

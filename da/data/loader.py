@@ -102,10 +102,25 @@ class DomainStream:
                 for row in range(rank * per, (rank + 1) * per)]
 
 
+class MultiStream:
+    """Several domains' streams as one (multi-source): each step concatenates their batches,
+    each of its own size, schedule and epochs (so a small domain cycles more often)."""
+
+    def __init__(self, streams: list[DomainStream]) -> None:
+        self.streams = streams
+        self.batch_size = sum(s.batch_size for s in streams)
+        self.per_epoch = max(s.per_epoch for s in streams)
+
+    def batch(self, step: int, rank: int = 0, world: int = 1) -> tuple[Tensor, ...]:
+        parts = [s.batch(step, rank, world) for s in self.streams]
+        return tuple(torch.cat(cols) for cols in zip(*parts, strict=True))
+
+
 class _StepBatches(Dataset):
     """Map-style ``step -> batch`` over the streams, for DataLoader workers."""
 
-    def __init__(self, streams: dict[str, DomainStream], rank: int, world: int) -> None:
+    def __init__(self, streams: dict[str, DomainStream | MultiStream], rank: int,
+                 world: int) -> None:
         self.streams, self.rank, self.world = streams, rank, world
 
     def __getitem__(self, step: int) -> Batch:

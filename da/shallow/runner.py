@@ -41,7 +41,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from da import __version__
 from da.build import build_datamodule, build_family
-from da.config import method_label
+from da.config import domains_label, method_label
 from da.errors import DAError
 from da.results import (
     PROBS_FILE,
@@ -204,7 +204,7 @@ def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
     resolved = OmegaConf.to_container(cfg, resolve=True)
     loggers = make_loggers()
     hparams = {"cfg": resolved, "choices": choices, "task": cfg.task, "method": name,
-               "seed": cfg.seed, "source": cfg.source, "target": cfg.target,
+               "seed": cfg.seed, "source": domains_label(cfg.source), "target": cfg.target,
                "dataset": cfg.dataset.name, "selection": "source_acc", "study": cfg.study}
     for lg in loggers:
         lg.log_hyperparams(hparams)

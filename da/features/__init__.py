@@ -1,0 +1,1 @@
+"""Computed features: the frozen-backbone cache (:mod:`da.features.frozen`)."""
