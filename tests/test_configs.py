@@ -69,6 +69,11 @@ def _inputs(group: str, option: str, tmp_path: Path) -> list[str]:
         return method_overrides(_protocol_method(option)[1], tmp_path)
     if group == "method":
         return method_overrides(option, tmp_path)
+    if group == "backbone" and option in ("bow", "hf", "minilm") or (group, option) == (
+            "dataset", "text"):  # text backbones read text: two tiny CSV domains
+        from tests.text_data import text_overrides
+
+        return text_overrides(tmp_path, option if group == "backbone" else "bow")
     if (group, option) != ("dataset", "files"):
         return []
     import numpy as np

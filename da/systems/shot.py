@@ -64,11 +64,11 @@ class SHOTModule(DAModule):
 
     @torch.no_grad()
     def refresh_centroids(self) -> None:
-        pool = self.trainer.datamodule.target_pool
+        dm = self.trainer.datamodule
         was = self.net.training
         self.net.eval()
         feats, probs = [], []
-        for x in pool.split(512):
+        for x in dm.input_batches(dm.target_pool, 512):  # tensors or lazy inputs (text, images)
             f, logits = self.net(x.to(self.device))
             feats.append(f.float())
             probs.append(logits.float().softmax(-1))
