@@ -51,16 +51,20 @@ class InverseDecay:
 
     ``p = min(step / total_steps, 1)``, or ``step / horizon_steps`` (uncapped) when a horizon
     is given: TLlib's ``(1 + 0.001 i)^-0.75`` is ``alpha = 10`` over ``horizon_steps = 10,000``.
+    ``warmup > 0`` multiplies it by a linear ramp ``min((step + 1) / (warmup * total_steps), 1)``
+    (the warm-up transformer fine-tuning expects; ``alpha = 0`` then keeps the rate after it).
     """
 
     def __init__(self, total_steps: int, alpha: float = 10.0, beta: float = 0.75,
-                 horizon_steps: int | None = None) -> None:
+                 horizon_steps: int | None = None, warmup: float = 0.0) -> None:
         self.total_steps, self.alpha, self.beta = max(total_steps, 1), alpha, beta
-        self.horizon_steps = horizon_steps
+        self.horizon_steps, self.warmup = horizon_steps, float(warmup)
 
     def __call__(self, step: int) -> float:
         p = progress(step, self.total_steps, self.horizon_steps)
-        return (1.0 + self.alpha * p) ** -self.beta
+        # ``warmup``: a linear ramp from 0 over that share of p (transformer fine-tuning)
+        ramp = min((step + 1) / (self.warmup * self.total_steps), 1.0) if self.warmup else 1.0
+        return ramp * (1.0 + self.alpha * p) ** -self.beta
 
 
 def _metrics(num_classes: int, prefix: str, suffix: str = "") -> MetricCollection:

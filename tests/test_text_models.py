@@ -110,3 +110,12 @@ def test_hf_fine_tunes_partially_and_frozen_features_serve_shallow_methods(make_
     (tmp_path / "results.json").unlink()
     with pytest.raises(DAError, match="token ids are not feature vectors"):
         run(make_cfg(*text_overrides(tmp_path, "hf"), "method=sk_source_only"))
+
+
+def test_lr_warmup_ramps_linearly_then_follows_the_annealing():
+    from da.module import InverseDecay
+
+    d = InverseDecay(100, alpha=0.0, warmup=0.1)
+    assert [d(s) for s in (0, 4, 9, 50)] == pytest.approx([0.1, 0.5, 1.0, 1.0])
+    assert InverseDecay(100, warmup=0.0)(0) == 1.0  # off by default: schedules unchanged
+    assert InverseDecay(100, warmup=0.5)(99) == pytest.approx(InverseDecay(100)(99))
