@@ -38,6 +38,13 @@ def test_encoder_pools_over_real_tokens_only_and_counts_layers_as_blocks(bert):
         assert not torch.allclose(cls(ids), a)
     prefix, rest = enc.split(0)
     assert prefix is enc and rest.out_features == 16
+    lower, upper = enc.split(1)  # partial: cached lower states + mask, then the top layer
+    with torch.no_grad():
+        states = lower(torch.cat([ids, torch.zeros(1, 8, dtype=torch.long)], 1))
+        assert states.shape == (1, 16, 17)
+        torch.testing.assert_close(upper(states), a)
+    assert len(upper.blocks()) == 1 and sum(p.numel() for p in upper.parameters()) < sum(
+        p.numel() for p in enc.parameters()) / 2
 
 
 def test_model_folder_checks_the_checksum_and_names_the_missing_extra(bert):
@@ -99,6 +106,9 @@ def test_bow_dann_learns_the_tiny_task(make_cfg, tmp_path):
 
 def test_hf_fine_tunes_partially_and_frozen_features_serve_shallow_methods(make_cfg, tmp_path,
                                                                            bert):
+    base = text_overrides(tmp_path, "hf")
+    family = build_family(make_cfg(*base, "finetune=partial", "finetune.blocks=1"))
+    assert family.load("books", "train").x.shape == (40, 16, 17)  # cached lower-layer states
     res = _run(make_cfg, tmp_path, "hf", "source_only", "finetune=partial", "finetune.blocks=1")
     assert res["steps"] == 6
     (tmp_path / "results.json").unlink()  # the next runs write into the same folder

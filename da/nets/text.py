@@ -16,6 +16,7 @@ have the SHA-256 the config pins.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib.util
 import json
@@ -107,6 +108,75 @@ class _Features(nn.Identity):
         self.out_features = out_features
 
 
+class _Given(nn.Module):
+    """Stands in for the embeddings of an upper part: hands its input states on."""
+
+    def forward(self, input_ids=None, inputs_embeds=None, **_: Any) -> Tensor:
+        return inputs_embeds
+
+
+def _submodel(model: nn.Module, layers: list[nn.Module], embeddings: nn.Module | None = None):
+    """``model`` with only ``layers`` (and other ``embeddings``), sharing its modules: the
+    library's own forward (masks and all) then runs the part."""
+    part = copy.copy(model)
+    part._modules = dict(model._modules)
+    holder_path = next(p for p in _LAYER_PATHS if isinstance(_attr(model, p), nn.ModuleList))
+    *outer, name = holder_path.split(".")
+    parent_path = ".".join(outer)
+    if parent_path:
+        parent = copy.copy(_attr(model, parent_path))
+        parent._modules = dict(parent._modules)
+        setattr(part, parent_path, parent)
+    else:
+        parent = part
+    setattr(parent, name, nn.ModuleList(layers))
+    if embeddings is not None:
+        part.embeddings = embeddings
+    return part
+
+
+class _Lower(nn.Module):
+    """Token ids -> hidden states of the lower layers and the mask, ``(B, L, H + 1)``."""
+
+    def __init__(self, encoder: HFEncoder, part: nn.Module) -> None:
+        super().__init__()
+        self.part, self.pad_token_id = part, encoder.pad_token_id
+
+    def forward(self, ids: Tensor) -> Tensor:
+        ids = ids.long()
+        mask = ids != self.pad_token_id
+        h = self.part(input_ids=ids, attention_mask=mask.long()).last_hidden_state
+        return torch.cat([h * mask.unsqueeze(-1), mask.unsqueeze(-1).to(h.dtype)], -1)
+
+
+class _Upper(nn.Module):
+    """``(B, L, H + 1)`` states and mask -> the top layers -> pooled features."""
+
+    def __init__(self, encoder: HFEncoder, part: nn.Module) -> None:
+        super().__init__()
+        self.part, self.pooling, self.out_features = part, encoder.pooling, encoder.out_features
+
+    def forward(self, x: Tensor) -> Tensor:
+        mask = x[..., -1] > 0.5
+        used = mask.any(0).nonzero()
+        width = int(used.max()) + 1 if len(used) else 1
+        h, mask = x[:, :width, :-1], mask[:, :width]
+        h = self.part(inputs_embeds=h, attention_mask=mask.long()).last_hidden_state
+        return _pool(h, mask, self.pooling)
+
+    def blocks(self) -> list[nn.Module]:
+        """Its layers: all of them train (``finetune.blocks`` chose them)."""
+        return list(next(_attr(self.part, p) for p in _LAYER_PATHS
+                         if isinstance(_attr(self.part, p), nn.ModuleList)))
+
+
+def _pool(h: Tensor, mask: Tensor, pooling: str) -> Tensor:
+    if pooling == "cls":
+        return h[:, 0]
+    m = mask.unsqueeze(-1).to(h.dtype)
+    return (h * m).sum(1) / m.sum(1).clamp_min(1.0)
+
+
 class HFEncoder(nn.Module):
     """A pretrained (or, with ``pretrained=false``, freshly initialised) transformer encoder.
 
@@ -153,10 +223,7 @@ class HFEncoder(nn.Module):
         width = int(used.max()) + 1 if len(used) else 1
         ids, mask = ids[:, :width], mask[:, :width]
         h = self.model(input_ids=ids, attention_mask=mask.long()).last_hidden_state
-        if self.pooling == "cls":
-            return h[:, 0]
-        m = mask.unsqueeze(-1).to(h.dtype)
-        return (h * m).sum(1) / m.sum(1).clamp_min(1.0)
+        return _pool(h, mask, self.pooling)
 
     def blocks(self) -> list[nn.Module]:
         """The embeddings, then each transformer layer (what ``finetune=partial`` counts)."""
@@ -171,13 +238,18 @@ class HFEncoder(nn.Module):
     def split(self, trainable_blocks: int) -> tuple[nn.Module, nn.Module]:
         """``(frozen prefix, trainable rest)`` for the frozen-feature cache
         (:mod:`da.features.frozen`). ``0`` (``finetune=frozen``): the whole encoder, whose
-        pooled outputs are cached, and an identity. Under ``finetune=partial`` the encoder
-        stays whole (its lower blocks frozen by :mod:`da.nets.finetune`) and the prefix is
-        an identity: caching per-token hidden states would cost ``max_length x hidden``
-        floats a text."""
+        pooled outputs are cached, and an identity. ``k > 0`` (``finetune=partial``): the
+        embeddings and all but the top ``k`` layers, whose per-token hidden states (plus the
+        attention mask as one more channel: ``(max_length, hidden + 1)`` floats a text) are
+        cached, and the top ``k`` layers with the pooling."""
         if trainable_blocks == 0:
             return self, _Features(self.out_features)
-        return _Features(self.out_features), self
+        layers = self.blocks()[1:]
+        if trainable_blocks > len(layers):  # the embeddings train too: nothing to cache
+            return _Features(self.out_features), self
+        cut = len(layers) - trainable_blocks
+        return (_Lower(self, _submodel(self.model, layers[:cut])),
+                _Upper(self, _submodel(self.model, layers[cut:], embeddings=_Given())))
 
     def cache_spec(self) -> dict:
         """What the frozen-feature cache keys this encoder's output by: the architecture, a
