@@ -25,7 +25,7 @@ from hydra.utils import instantiate
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig, OmegaConf
 
-from da import __version__
+from da import __version__, slurm
 from da.build import build_datamodule, build_family, build_module, check_batch
 from da.callbacks.history import MetricHistory
 from da.config import CONF_DIR, method_label
@@ -144,10 +144,13 @@ def run(cfg: DictConfig) -> dict[str, Any]:
                             "target": cfg.target, "dataset": cfg.dataset.name,
                             "selection": cfg.selection.name, "study": cfg.study})
 
+    slurm.defer_requeue_signal()
     try:
         trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path)
     except SIGTERMException:
-        return _preempted(cfg, trainer, out_dir, start)
+        preempted = _preempted(cfg, trainer, out_dir, start)
+        slurm.requeue_if_signalled()
+        return preempted
     # Read everything fit produced before testing: loading the best checkpoint for the
     # test restores the callbacks' state as it was at that step.
     fit_history = list(history.history)
@@ -238,6 +241,11 @@ def _resume_checkpoint(cfg: DictConfig, out_dir: Path) -> str | None:
     if done.exists() and json.loads(done.read_text()).get("status") == "ok":
         raise DAError(f"{out_dir} already holds a finished run ({RESULTS_FILE}); choose another "
                       "hydra.run.dir (or leave it unset) instead of overwriting it")
+    requeued = slurm.restarted_with_checkpoint(out_dir)
+    if requeued is not None:  # SLURM started this job again: continue where it stopped
+        log.info("SLURM requeued this job; resuming from %s", requeued)
+        slurm.keep_previous_metrics(out_dir)
+        return str(requeued)
     if not cfg.get("resume"):
         return None
     last = out_dir / "checkpoints" / "last.ckpt"
@@ -245,6 +253,7 @@ def _resume_checkpoint(cfg: DictConfig, out_dir: Path) -> str | None:
         raise DAError(f"resume=true but {last} does not exist; pass the run directory of the "
                       "interrupted run as hydra.run.dir=<dir>")
     log.info("resuming from %s", last)
+    slurm.keep_previous_metrics(out_dir)
     return str(last)
 
 

@@ -2,9 +2,9 @@
 
 Lightning records SIGTERM and, after the current training batch, raises
 ``SIGTERMException``; this callback writes the checkpoint when that exception passes
-through, so the saved step is the last completed one. On SLURM, Lightning's own
-environment plugin handles the pre-emption signal (``SIGUSR1`` via ``--signal``) and
-requeues the job.
+through, so the saved step is the last completed one. Under ``launcher=slurm`` the
+time-limit signal (``USR2``) takes the same path before submitit requeues the job
+(``da/slurm.py``).
 """
 
 from __future__ import annotations
