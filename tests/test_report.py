@@ -76,6 +76,17 @@ def test_average_row_over_tasks(tmp_path, capsys):
     assert "### average over 2 tasks" in out and "| dann | 2 | 60.0 | 60.0 | 60.0 | 100.0 |" in out
 
 
+def test_average_table_gives_the_median_wall_time_per_run(tmp_path, capsys):
+    for task, wall in (("t1:a->b", 10.0), ("t2:b->a", 30.0), ("t3:a->c", 14.0)):
+        _task_run(tmp_path, task, "dann", 0.5)
+        d = tmp_path / f"{task.replace(':', '_').replace('>', '')}_dann" / "results.json"
+        res = json.loads(d.read_text())
+        write_json_atomic(d, {**res, "wall_time_s": wall})
+    assert main([str(tmp_path), "--no-html"]) == 0
+    out = capsys.readouterr().out
+    assert "| wall s / run (median) |" in out and "| dann | 3 | 50.0 | 50.0 | 50.0 | 100.0 | 14.0 |" in out
+
+
 def test_negative_transfer_is_flagged(tmp_path, capsys):
     _fake_run(tmp_path, "source_only", 0, 0.8, 0.8)
     _fake_run(tmp_path, "dann", 0, 0.7, 0.75)

@@ -64,6 +64,7 @@ class Group:
     cells: dict[str, Cell] = field(
         default_factory=lambda: {m: Cell() for m in (*METRICS, *TARGET_METRICS)})
     failed: int = 0
+    wall_s: list[float] = field(default_factory=list)
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Group]]:
@@ -75,6 +76,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, Group]]:
             g.failed += 1
             continue
         g.seeds.append(r["seed"])
+        if r.get("wall_time_s") not in (None, ""):
+            g.wall_s.append(float(r["wall_time_s"]))
         for m in g.cells:
             if r.get(m) is not None:
                 g.cells[m].values.append(float(r[m]))
@@ -122,8 +125,9 @@ def average_table(groups: dict[str, dict[str, Group]],
     ref_col = " | published" if reference is not None else ""
     cols = columns(metric)
     lines = [f"### average over {len(groups)} tasks", "",
-             "| method | tasks | " + " | ".join(HEADERS[m] for m in cols) + ref_col + " |",
-             "|---|---|" + "---|" * (len(cols) + bool(ref_col))]
+             "| method | tasks | " + " | ".join(HEADERS[m] for m in cols) + ref_col
+             + " | wall s / run (median) |",
+             "|---|---|" + "---|" * (len(cols) + bool(ref_col) + 1)]
 
     def published_mean(name: str, tasks) -> str:
         vals = [reference.get((t, name)) for t in tasks] if reference else []
@@ -138,6 +142,8 @@ def average_table(groups: dict[str, dict[str, Group]],
             cells.append(f"{100 * statistics.fmean(means):.1f}" if means else "-")
         if reference is not None:
             cells.append(published_mean(name, tasks))
+        walls = [w for g in per_task for w in g.wall_s]
+        cells.append(f"{statistics.median(walls):.1f}" if walls else "-")
         lines.append(f"| {name} | {len(per_task)} | " + " | ".join(cells) + " |")
     if reference is not None:
         others = sorted({m for (t, m) in reference if t in groups} - set(methods))
@@ -145,7 +151,7 @@ def average_table(groups: dict[str, dict[str, Group]],
             avg = published_mean(name, groups)
             if avg != "-":
                 lines.append(f"| *{name}* (published only) | {len(groups)} | "
-                             + " | ".join("-" for _ in cols) + f" | {avg} |")
+                             + " | ".join("-" for _ in cols) + f" | {avg} | - |")
     return [*lines, ""]
 
 
