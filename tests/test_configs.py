@@ -97,6 +97,21 @@ def _image_inputs(group: str, option: str, tmp_path: Path) -> list[str]:
         return [f"dataset.root={tmp_path / 'imgs'}", "source=photo", "target=sketch"]
     if (group, option) == ("experiment", "office31_resnet50"):
         return ["backbone.weights=null"]
+    if group == "backbone" and (option.startswith("efficientnet") or option == "timm"):
+        return [*_image_inputs("dataset", "images", tmp_path), "dataset=images",
+                "dataset.resize_size=36", "dataset.crop_size=32"]
+    if (group, option) in (("dataset", "pacs"), ("experiment", "pacs_lite0_frozen")):
+        import numpy as np
+        from PIL import Image
+
+        for dom in ("photo", "sketch"):
+            for cls in ("dog", "elephant", "giraffe", "guitar", "horse", "house", "person"):
+                (tmp_path / "pacs" / dom / cls).mkdir(parents=True)
+                Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(
+                    tmp_path / "pacs" / dom / cls / "0.png")
+        return [f"dataset.root={tmp_path}", "source=photo", "target=sketch",
+                "dataset.resize_size=36", "dataset.crop_size=32",
+                f"paths.cache_dir={tmp_path / 'cache'}"]
     return []
 
 
