@@ -136,3 +136,17 @@ def test_shallow_methods_run_on_cached_pretrained_features(tmp_path):
     res = _run(tmp_path, "sk", "method=sk_coral")
     assert res["status"] == "ok" and 0.0 <= res["target_acc"] <= 1.0
     assert res["config"]["finetune"]["mode"] == "frozen"
+
+
+def test_partial_fine_tuning_over_the_cached_frozen_prefix_equals_the_uncached_run(tmp_path):
+    """finetune=partial blocks=1 without augmentation: the first 6 stages are cached, stage 7
+    + head train; the same numbers as running the whole backbone every step."""
+    common = ("finetune=partial", "finetune.blocks=1", "dataset.augment=false",
+              "trainer.max_steps=4", "trainer.val_check_interval=4")
+    uncached = _run(tmp_path, "p_uncached", *common, "features.cache=false")
+    cached = _run(tmp_path, "p_cached", *common)
+    assert len(list((tmp_path / "cache").glob("*.pt"))) == 2
+    for key in ("target_acc", "source_acc"):
+        assert cached[key] == pytest.approx(uncached[key], abs=1e-6), key
+    a, b = cached["history"][-1], uncached["history"][-1]
+    assert a["val/source/loss"] == pytest.approx(b["val/source/loss"], rel=1e-3)
