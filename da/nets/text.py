@@ -82,6 +82,17 @@ def model_folder(name: str | None, package: str | None = None,
     return str(folder)
 
 
+def from_pretrained(factory, folder: str, what: str = "model"):
+    """``factory.from_pretrained(folder)`` with a one-line error when it cannot load."""
+    try:
+        return factory.from_pretrained(folder)
+    except (OSError, ValueError) as e:
+        msg = " ".join(str(e).split())[:200]
+        raise DAError(f"cannot load the {what} of {folder!r} ({msg}); give backbone.name=<a "
+                      "local model folder>, or a hub name with network access or in the "
+                      "Hugging Face cache") from None
+
+
 class BagOfNgramsMLP(MLP):
     """The MLP over n-gram vectors; ``inputs`` (the featurizer) and the vectorizer options
     (``max_features``, ``weighting``, ...) are the family's, read through ``inputs``."""
@@ -202,9 +213,9 @@ class HFEncoder(nn.Module):
 
         folder = model_folder(name, package, package_folder, sha256)
         if pretrained:
-            self.model = AutoModel.from_pretrained(folder)
+            self.model = from_pretrained(AutoModel, folder)
         else:
-            self.model = AutoModel.from_config(AutoConfig.from_pretrained(folder))
+            self.model = AutoModel.from_config(from_pretrained(AutoConfig, folder, "config"))
         if getattr(self.model, "pooler", None) is not None:
             self.model.pooler = None  # unused: pooling is ours (and DDP wants no idle weights)
         config = self.model.config
