@@ -12,6 +12,7 @@ SEEDS=${2:-0,1,2}
 PART=${3:-all}
 cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
+export DA_DATA_DIR=${DA_DATA_DIR:-$(cd .. && pwd)/shared/data}
 D=(art_painting cartoon photo sketch)
 tasks=()
 for s in "${D[@]}"; do for t in "${D[@]}"; do [ "$s" != "$t" ] && tasks+=("source=$s target=$t"); done; done
