@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from da.config import CONF_DIR
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
+# frozen-feature and token caches: one fresh folder per test session, never the user's cache
+os.environ["DA_CACHE_DIR"] = tempfile.mkdtemp(prefix="da-test-cache-")
 
 
 def compose_cfg(overrides: list[str], output_dir: Path) -> DictConfig:
