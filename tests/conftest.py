@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
-import tempfile
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 # frozen-feature and token caches: one fresh folder per test session, never the user's cache
 os.environ["DA_CACHE_DIR"] = tempfile.mkdtemp(prefix="da-test-cache-")
+atexit.register(shutil.rmtree, os.environ["DA_CACHE_DIR"], ignore_errors=True)
 
 
 def compose_cfg(overrides: list[str], output_dir: Path) -> DictConfig:
