@@ -15,26 +15,39 @@ submitit waits for the new attempt. Every new attempt (a failed node's too) resu
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
+from contextlib import contextmanager
 from pathlib import Path
+
+log = logging.getLogger("da.slurm")
 
 _pending: list = []  # [signum, submitit's handler] once the requeue signal has come
 
 
-def defer_requeue_signal() -> None:
-    """In a submitit SLURM job, make ``USR2`` stop training gracefully before submitit acts."""
-    if os.environ.get("SUBMITIT_EXECUTOR") != "slurm":
-        return
+@contextmanager
+def stop_on_requeue_signal():
+    """While training, in a submitit SLURM job: ``USR2`` stops training gracefully before
+    submitit acts. Afterwards (testing, writing results) it is only logged: finishing beats
+    requeueing a run whose training is done."""
     submitit_handler = signal.getsignal(signal.SIGUSR2)
-    if not callable(submitit_handler):
+    if os.environ.get("SUBMITIT_EXECUTOR") != "slurm" or not callable(submitit_handler):
+        yield
         return
 
     def stop_then_requeue(signum, frame) -> None:
         _pending[:] = [signum, submitit_handler]
         os.kill(os.getpid(), signal.SIGTERM)  # Lightning: stop after this step, save last.ckpt
 
+    def finish(signum, frame) -> None:
+        log.warning("SLURM's time-limit signal came after training: finishing, not requeueing")
+
     signal.signal(signal.SIGUSR2, stop_then_requeue)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGUSR2, finish)
 
 
 def requeue_if_signalled() -> None:

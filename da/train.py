@@ -144,9 +144,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
                             "target": cfg.target, "dataset": cfg.dataset.name,
                             "selection": cfg.selection.name, "study": cfg.study})
 
-    slurm.defer_requeue_signal()
     try:
-        trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path)
+        with slurm.stop_on_requeue_signal():
+            trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path)
     except SIGTERMException:
         preempted = _preempted(cfg, trainer, out_dir, start)
         slurm.requeue_if_signalled()

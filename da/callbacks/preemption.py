@@ -21,5 +21,8 @@ class Preemption(L.Callback):
 
     def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule,
                      exception: BaseException) -> None:
-        if isinstance(exception, SIGTERMException):
+        # A signal during a validation stops it half-way; a checkpoint of that state would
+        # resume without it (another history, another selected step). Keep the last complete
+        # validation's last.ckpt instead, as after SIGKILL.
+        if isinstance(exception, SIGTERMException) and not trainer.validating:
             trainer.save_checkpoint(self.path)
