@@ -28,7 +28,7 @@ from omegaconf import DictConfig, OmegaConf
 from da import __version__, slurm
 from da.build import build_datamodule, build_family, build_module, check_batch
 from da.callbacks.history import MetricHistory
-from da.config import CONF_DIR, method_label
+from da.config import CONF_DIR, domains_label, method_label
 from da.errors import DAError, TrainingFailed
 from da.metrics import PER_CLASS as TARGET_PER_CLASS
 from da.metrics import SCALARS as TARGET_SCALARS
@@ -140,7 +140,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     choices = _hydra_choices()
     for lg in trainer.loggers:
         lg.log_hyperparams({"cfg": resolved, "choices": choices, "task": cfg.task,
-                            "method": method_label(cfg.method), "seed": cfg.seed, "source": cfg.source,
+                            "method": method_label(cfg.method), "seed": cfg.seed, "source": domains_label(cfg.source),
                             "target": cfg.target, "dataset": cfg.dataset.name,
                             "selection": cfg.selection.name, "study": cfg.study})
 
