@@ -63,9 +63,9 @@ class Cluster:
 
 @pytest.fixture(scope="package")
 def slurm():
-    # not pytest's tmp_path: munged (user munge) must reach the folder, and the paths in
-    # slurm.conf must stay short
-    state = Path(tempfile.mkdtemp(prefix="da-slurm-"))
+    # not pytest's tmp_path (nor a private TMPDIR): munged (user munge) must reach the folder,
+    # and its socket's path must stay short
+    state = Path(tempfile.mkdtemp(prefix="da-slurm-", dir="/tmp"))
     up = subprocess.run([str(HERE / "slurm_up.sh"), str(state)], capture_output=True, text=True,
                         timeout=900)
     if up.returncode != 0:
