@@ -18,7 +18,7 @@ from da.module import DAModule, LossTerm
 from da.nets.finetune import apply_finetune
 from da.nets.heads import DANetwork
 from da.nets.init import initialise, initialise_part, parse_parts
-from da.nets.pretrained import load_weights
+from da.nets.pretrained import load_weights, read_state_dict
 
 log = logging.getLogger("da")
 
@@ -64,7 +64,13 @@ def frozen_features(cfg: DictConfig, family: DomainFamily) -> FrozenFeatures | N
     ft = cfg.get("finetune") or {}
     mode = str(ft.get("mode", "full"))
     feats = cfg.get("features") or {}
-    if mode == "full" or not feats.get("cache", True) or cfg.get("init_from"):
+    if mode == "full" or not feats.get("cache", True):
+        return None
+    if cfg.get("init_from") and any(
+            k.startswith("backbone.") for k in read_state_dict(str(cfg.init_from))):
+        log.info("features: init_from=%s holds backbone weights, so the backbone runs in every "
+                 "step (a checkpoint of a cached run holds none and keeps the cache)",
+                 cfg.init_from)
         return None
     if getattr(family, "augment", False):
         log.info("features: the training transform is random (dataset.augment=true), so the "

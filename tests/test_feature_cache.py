@@ -150,3 +150,15 @@ def test_partial_fine_tuning_over_the_cached_frozen_prefix_equals_the_uncached_r
         assert cached[key] == pytest.approx(uncached[key], abs=1e-6), key
     a, b = cached["history"][-1], uncached["history"][-1]
     assert a["val/source/loss"] == pytest.approx(b["val/source/loss"], rel=1e-3)
+
+
+def test_a_source_free_method_starts_from_a_cached_runs_checkpoint_and_keeps_the_cache(
+        tmp_path, caplog):
+    """SHOT's init_from a cached source-only run: the checkpoint holds no backbone weights,
+    so the cached features serve the adaptation run too."""
+    src = _run(tmp_path, "src")
+    ckpt = src["selection"]["checkpoint"]
+    with caplog.at_level(logging.INFO):
+        res = _run(tmp_path, "shot", "method=shot", f"init_from={ckpt}")
+    assert res["status"] == "ok" and "runs in every step" not in caplog.text
+    assert len(list((tmp_path / "cache").glob("*.pt"))) == 2  # no new entry

@@ -28,7 +28,18 @@ run() {  # $1: task overrides, $2: methods
     logger=csv
 }
 if [ "$PART" != shallow ]; then
-  for t in "${tasks[@]}"; do run "$t" source_only,dann,cdan,mcc,mdd,bnm,shot; done
+  for t in "${tasks[@]}"; do
+    run "$t" source_only,dann,cdan,mcc,mdd,bnm
+    # SHOT is source-free: it starts from the source-only run of the same task and seed
+    name=$(echo "$t" | tr -d '[]' | tr ', =' '+__')
+    for seed in ${SEEDS//,/ }; do
+      ckpt=$(ls "$LOG"/sweeps/"$name"/*_source_only_*_s"$seed"/checkpoints/best-step*.ckpt | head -1)
+      # shellcheck disable=SC2086
+      $PY -m da.train -m experiment=pacs_lite0_frozen $t method=shot seed="$seed" \
+        init_from="$ckpt" paths.log_dir="$LOG" hydra.sweep.dir="$LOG/sweeps/${name}_shot_s$seed" \
+        trainer.enable_progress_bar=false logger=csv
+    done
+  done
 fi
 if [ "$PART" != deep ]; then
   for t in "${tasks[@]}"; do run "$t" sk_source_only,sk_coral,sk_sa,sk_meda; done
