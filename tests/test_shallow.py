@@ -166,9 +166,9 @@ def test_image_datasets_refuse_shallow_methods(make_cfg, tmp_path):
 
 
 def test_deep_selection_choice_is_refused(make_cfg, tmp_path, monkeypatch):
-    import da.train
+    import da.run
 
-    monkeypatch.setattr(da.train, "_hydra_choices", lambda: {"selection": "entropy"})
+    monkeypatch.setattr(da.run, "hydra_choices", lambda: {"selection": "entropy"})
     with pytest.raises(DAError) as info:
         run(make_cfg("method=sk_source_only", *blobs(tmp_path)))
     assert "selection=entropy is for deep methods" in _one_line(info.value)

@@ -289,9 +289,9 @@ def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
         lg.log_metrics({"test/target/acc": target_acc, "test/source/acc": results["source_acc"]},
                        step=len(grid))
         if type(lg).__name__ == "WandbLogger":
-            from da.train import _wandb_summary  # the deep runs' summary fields and media
+            from da.tracking import wandb_summary  # the deep runs' summary fields and media
 
-            _wandb_summary(lg, results, out_dir)
+            wandb_summary(lg, results, out_dir)
         lg.finalize("success")
     log.info("target_acc=%.4f (selected by %s: %s) | oracle=%.4f | %s",
              target_acc, results["selection"]["name"], sel["params"],
