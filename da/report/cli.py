@@ -13,8 +13,6 @@ from pathlib import Path
 
 from da.errors import DAError
 from da.report import figures
-from da.selection import sweep
-from da.selection.sweep import SWEEP_SELECTORS
 from da.report.collect import (
     collect_runs,
     collect_wandb,
@@ -32,6 +30,8 @@ from da.report.tables import (
     selection_tables,
     summarise,
 )
+from da.selection import sweep
+from da.selection.sweep import SWEEP_SELECTORS
 
 
 def build_parser() -> argparse.ArgumentParser:
