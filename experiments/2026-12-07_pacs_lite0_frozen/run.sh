@@ -2,7 +2,8 @@
 # PACS on frozen EfficientNet-Lite0 features: 12 single-source + 4 leave-one-domain-out
 # multi-source tasks x deep methods x seeds, then the shallow methods on the same cached features.
 # Usage: experiments/2026-12-07_pacs_lite0_frozen/run.sh LOG_DIR [SEEDS] [PART]
-#   SEEDS: comma list (default 0,1,2); PART: deep | shallow | all (default all).
+#   SEEDS: comma list (default 0,1,2); PART: deep | shallow | all (default all);
+#   SHALLOW: the shallow methods (default sk_source_only,sk_coral,sk_sa,sk_meda).
 # Re-running skips every job whose config already completed under LOG_DIR (da-train's sweep
 # skip), so the study continues where it stopped. Table:
 #   da-report LOG_DIR --baseline source_only
@@ -42,5 +43,5 @@ if [ "$PART" != shallow ]; then
   done
 fi
 if [ "$PART" != deep ]; then
-  for t in "${tasks[@]}"; do run "$t" sk_source_only,sk_coral,sk_sa,sk_meda; done
+  for t in "${tasks[@]}"; do run "$t" "${SHALLOW:-sk_source_only,sk_coral,sk_sa,sk_meda}"; done
 fi
