@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from da.config import domains_label
+from da.fileio import write_atomic
 
 RESULTS_FILE = "results.json"
 # the selected model's class probabilities on the target test split (float16, N x K), for
@@ -17,34 +17,18 @@ PROBS_FILE = "target_probs.npy"
 
 
 def write_json_atomic(path: str | os.PathLike, data: dict[str, Any]) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
-
-    Readers never see a half-written file, and a crash leaves the old file intact.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".results-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2, sort_keys=False, default=str)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``data`` to ``path`` atomically (:func:`da.fileio.write_atomic`): readers never
+    see a half-written file, and a crash leaves the old file intact."""
+    text = json.dumps(data, indent=2, sort_keys=False, default=str)
+    return write_atomic(path, lambda f: f.write(text.encode()))
 
 
 def save_probs(path: str | os.PathLike, probs) -> Path:
     """``probs (N, K)`` as a float16 ``.npy`` (a few hundred kB for 10k x 10), atomically."""
     import numpy as np
 
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp.npy")
-    np.save(tmp, np.asarray(probs, dtype=np.float16))
-    os.replace(tmp, path)
-    return path
+    arr = np.asarray(probs, dtype=np.float16)
+    return write_atomic(path, lambda f: np.save(f, arr))
 
 
 def load_probs(path: str | os.PathLike):

