@@ -22,6 +22,15 @@ def _image_shape(input_shape: Sequence[int], name: str) -> tuple[int, int, int]:
     return int(c), int(h), int(w)
 
 
+class Features(nn.Identity):
+    """An identity that says its width: the backbone of a network whose inputs are already
+    features (a frozen backbone's cached outputs, :mod:`da.features.frozen`)."""
+
+    def __init__(self, out_features: int) -> None:
+        super().__init__()
+        self.out_features = out_features
+
+
 class MLP(nn.Module):
     """Flatten, then ``Linear -> ReLU (-> Dropout)`` per hidden width."""
 

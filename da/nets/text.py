@@ -29,7 +29,7 @@ from torch import Tensor, nn
 
 from da.errors import DAError
 from da.fileio import sha256_of
-from da.nets.backbones import MLP
+from da.nets.backbones import MLP, Features
 
 _LAYER_PATHS = ("encoder.layer", "transformer.layer", "encoder.layers", "layers")
 
@@ -95,14 +95,6 @@ def _attr(obj: Any, path: str) -> Any:
     for part in path.split("."):
         obj = getattr(obj, part, None)
     return obj
-
-
-class _Features(nn.Identity):
-    """An identity that says its width (what :class:`~da.nets.heads.DANetwork` reads)."""
-
-    def __init__(self, out_features: int) -> None:
-        super().__init__()
-        self.out_features = out_features
 
 
 class _Given(nn.Module):
@@ -240,10 +232,10 @@ class HFEncoder(nn.Module):
         attention mask as one more channel: ``(max_length, hidden + 1)`` floats a text) are
         cached, and the top ``k`` layers with the pooling."""
         if trainable_blocks == 0:
-            return self, _Features(self.out_features)
+            return self, Features(self.out_features)
         layers = self.blocks()[1:]
         if trainable_blocks > len(layers):  # the embeddings train too: nothing to cache
-            return _Features(self.out_features), self
+            return Features(self.out_features), self
         cut = len(layers) - trainable_blocks
         return (_Lower(self, _submodel(self.model, layers[:cut])),
                 _Upper(self, _submodel(self.model, layers[cut:], embeddings=_Given())))

@@ -36,7 +36,7 @@ from torch import Tensor, nn
 
 from da.errors import DAError
 from da.fileio import sha256_of
-from da.nets.backbones import _image_shape
+from da.nets.backbones import Features, _image_shape
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ class TimmBackbone(nn.Module):
         """``(frozen prefix, trainable rest)`` with the last ``trainable`` blocks in the rest
         (0: the whole backbone frozen). ``rest(prefix(x)) == self(x)``."""
         if trainable == 0:
-            return _Whole(self), _Identity(self.out_features)
+            return self, Features(self.out_features)
         blocks = self.blocks()
         if not 1 <= trainable <= len(blocks):
             raise DAError(f"finetune.blocks={trainable} but backbone {self.name} has "
@@ -246,21 +246,6 @@ class TimmBackbone(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.model(x)
-
-
-class _Whole(nn.Module):
-    def __init__(self, backbone: TimmBackbone) -> None:
-        super().__init__()
-        self.backbone = backbone
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.backbone(x)
-
-
-class _Identity(nn.Identity):
-    def __init__(self, out_features: int) -> None:
-        super().__init__()
-        self.out_features = out_features
 
 
 class _Rest(nn.Module):
