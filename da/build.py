@@ -76,9 +76,9 @@ def frozen_features(cfg: DictConfig, family: DomainFamily) -> FrozenFeatures | N
         log.info("features: the training transform is random (dataset.augment=true), so the "
                  "frozen backbone runs in every step; dataset.augment=false caches its outputs")
         return None
+    if not _splittable(str(cfg.backbone._target_)):
+        return None  # decided from the class, so no weights are loaded twice
     backbone = instantiate(cfg.backbone, input_shape=list(family.input_shape))
-    if not (hasattr(backbone, "split") and hasattr(backbone, "cache_spec")):
-        return None
     trainable = 0 if mode == "frozen" else int(ft.get("blocks") or 1)
     prefix, rest = backbone.split(trainable)
     spec = {**backbone.cache_spec(), "frozen_blocks": "all" if trainable == 0 else -trainable}
@@ -122,6 +122,21 @@ def num_classes(cfg: DictConfig, family: DomainFamily) -> int:
     """The family's class count, or that of the ``data.classes`` subset."""
     classes = cfg.data.get("classes")
     return len(classes) if classes else family.num_classes
+
+
+def _splittable(target: str) -> bool:
+    """Whether ``_target_`` (a class, or a factory annotated with the class it returns)
+    builds a backbone with ``split`` and ``cache_spec``."""
+    from typing import get_type_hints
+
+    from hydra.utils import get_object
+
+    try:
+        obj = get_object(target)
+        cls = obj if isinstance(obj, type) else get_type_hints(obj).get("return")
+    except Exception:  # noqa: BLE001 - an unknown target fails later with its own error
+        return False
+    return isinstance(cls, type) and hasattr(cls, "split") and hasattr(cls, "cache_spec")
 
 
 def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
