@@ -14,6 +14,7 @@ signal), ``test/{source,target}/{acc,f1}``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -222,13 +223,15 @@ class DAModule(L.LightningModule):
         # every process scores the same gathered data, so the logged values agree
         data = {k: self.all_gather(torch.cat(v)).reshape(-1, *torch.cat(v).shape[1:]).cpu()
                 for k, v in cache.items()}
+        # DEV and IWV weigh by the same density ratio: one domain classifier per validation
+        ratio = functools.cache(lambda: V.density_ratio(data["src_f"], data["tgt_f"]))
         scores = {
             "entropy": lambda: V.entropy(data["tgt_p"]),
             "info_max": lambda: V.info_max(data["tgt_p"]),
             "bnm": lambda: V.bnm(data["tgt_p"]),
             "snd": lambda: V.snd(data["tgt_f"]),
-            "dev": lambda: V.dev(data["src_f"], data["src_loss"], data["tgt_f"]),
-            "iwv": lambda: V.iwv(data["src_f"], data["src_loss"], data["tgt_f"]),
+            "dev": lambda: V.dev(data["src_f"], data["src_loss"], data["tgt_f"], w=ratio()),
+            "iwv": lambda: V.iwv(data["src_f"], data["src_loss"], data["tgt_f"], w=ratio()),
             "reverse": lambda: V.reverse(data["src_f"], data["src_y"], data["tgt_f"],
                                          data["tgt_p"]),
             "mixval": lambda: V.mixval(data["mix_correct"], data["mix_total"]),

@@ -107,9 +107,11 @@ def density_ratio(f_s: Tensor, f_t: Tensor, seed: int = 0) -> np.ndarray:
     return p_t / (1 - p_t) * (len(f_s) / len(f_t))
 
 
-def dev(f_s: Tensor, loss_s: Tensor, f_t: Tensor, seed: int = 0) -> float:
-    """Importance-weighted source validation loss with DEV's control variate."""
-    w = density_ratio(f_s, f_t, seed)
+def dev(f_s: Tensor, loss_s: Tensor, f_t: Tensor, seed: int = 0,
+        w: np.ndarray | None = None) -> float:
+    """Importance-weighted source validation loss with DEV's control variate (``w``: the
+    :func:`density_ratio`, when already computed for these features)."""
+    w = density_ratio(f_s, f_t, seed) if w is None else w
     wl = w * loss_s.float().numpy()
     var = w.var(ddof=1)
     eta = -np.cov(wl, w)[0, 1] / var if var > 1e-12 else 0.0
@@ -117,11 +119,11 @@ def dev(f_s: Tensor, loss_s: Tensor, f_t: Tensor, seed: int = 0) -> float:
 
 
 def iwv(f_s: Tensor, loss_s: Tensor, f_t: Tensor, seed: int = 0,
-        clip: tuple[float, float] = (0.1, 10.0)) -> float:
+        clip: tuple[float, float] = (0.1, 10.0), w: np.ndarray | None = None) -> float:
     """Importance-weighted validation (Sugiyama et al., JMLR 2007): ``mean(w l)`` over the
     source validation samples, ``w`` the density ratio clipped to ``clip`` and normalised to
     mean 1 (a few huge weights would otherwise make one sample the whole score)."""
-    w = density_ratio(f_s, f_t, seed).clip(*clip)
+    w = (density_ratio(f_s, f_t, seed) if w is None else w).clip(*clip)
     w = w / w.mean()
     return float(np.mean(w * loss_s.double().numpy()))
 
