@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # PACS, 4 leave-one-domain-out multi-source tasks: how much of EfficientNet-Lite0 to fine-tune.
 # Usage: experiments/2026-12-07_pacs_lite0_finetune/run.sh LOG_DIR VARIANT [METHODS]
-#   VARIANT: partial1 | partial2 | full      (frozen: the rows of ../2026-12-07_pacs_lite0_frozen)
+#   VARIANT: partial1 | partial2 | full | frozen128
+#            (frozen at 224 px: the rows of ../2026-12-07_pacs_lite0_frozen; frozen128: frozen at
+#            full's input size, so full vs frozen is not confounded with the resolution cut)
 #   METHODS: comma list (default source_only,mcc: source-only and the best frozen-feature
 #            method of the frozen study's multi-source mean)
 # One folder per variant (LOG_DIR/VARIANT) so da-report tables each variant by method.
 # Re-running skips completed jobs. Tables: da-report LOG_DIR/VARIANT --baseline source_only
 set -euo pipefail
 LOG=${1:?give a log directory}
-VARIANT=${2:?partial1, partial2 or full}
+VARIANT=${2:?partial1, partial2, full or frozen128}
 METHODS=${3:-source_only,mcc}
 cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
@@ -22,7 +24,8 @@ case "$VARIANT" in
   # CPU by the cost measured before any run (README): 128 px inputs (resize 146), 300 steps,
   # two threads
   full) ARGS="finetune=full dataset.augment=true optim.backbone_lr_mult=0.1 backbone.input.size=128 backbone.input.resize=146 trainer.max_steps=300 num_threads=2" ;;
-  *) echo "unknown variant $VARIANT: partial1, partial2 or full" >&2; exit 2 ;;
+  frozen128) ARGS="finetune=frozen backbone.input.size=128 backbone.input.resize=146" ;;
+  *) echo "unknown variant $VARIANT: partial1, partial2, full or frozen128" >&2; exit 2 ;;
 esac
 D=(art_painting cartoon photo sketch)
 for t in "${D[@]}"; do
