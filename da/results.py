@@ -45,6 +45,10 @@ def read_results(path: str | os.PathLike) -> dict[str, Any]:
 
 # keys that name where a run writes or how it is shown, not what it computes
 _HASH_EXCLUDE = ("paths", "force", "resume", "tags")
+# nested keys that only change how a run shows or names its outputs, not what it computes (a
+# sweep logged before such a key existed is still found complete when re-run)
+_HASH_EXCLUDE_NESTED = (("trainer", "enable_progress_bar"),
+                        ("callbacks", "model_checkpoint", "enable_version_counter"))
 
 
 def platform_info(device: str = "cpu") -> dict[str, Any]:
@@ -88,7 +92,12 @@ def config_hash(cfg) -> str:
     data = OmegaConf.to_container(cfg, resolve=False)
     for key in _HASH_EXCLUDE:
         data.pop(key, None)
-    data.get("trainer", {}).pop("enable_progress_bar", None)
+    for *parents, key in _HASH_EXCLUDE_NESTED:
+        node = data
+        for p in parents:
+            node = node.get(p) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(key, None)
     text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

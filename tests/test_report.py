@@ -335,3 +335,19 @@ def test_a_run_in_both_the_logs_and_the_previous_table_is_not_a_rerun(tmp_path, 
                  "--no-html"]) == 0
     out = capsys.readouterr().out
     assert "rerun of" not in out and "| dann | 1 |" in out
+
+
+def test_config_hash_ignores_how_outputs_are_named_not_what_a_run_computes():
+    """A sweep logged before ``enable_version_counter`` existed is still found complete."""
+    from omegaconf import OmegaConf
+
+    from da.results import config_hash
+
+    old = OmegaConf.create({"seed": 0, "trainer": {"max_steps": 10},
+                            "callbacks": {"model_checkpoint": {"save_last": True}}})
+    new = OmegaConf.merge(old, {"trainer": {"enable_progress_bar": False},
+                                "callbacks": {"model_checkpoint": {"enable_version_counter": False}}})
+    assert config_hash(new) == config_hash(old)
+    assert config_hash(OmegaConf.merge(old, {"trainer": {"max_steps": 11}})) != config_hash(old)
+    assert config_hash(OmegaConf.merge(
+        old, {"callbacks": {"model_checkpoint": {"save_last": False}}})) != config_hash(old)
