@@ -22,6 +22,7 @@ from da.report.collect import (
     write_csv,
 )
 from da.report.html import html_page, latex_table
+from da.report.selection_study import across_methods_table, study_table, write_study_csv
 from da.report.tables import (
     TARGET_METRICS,
     load_reference,
@@ -53,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "any other)")
     p.add_argument("--selection", action="store_true",
                    help="add per-validator tables: selected target accuracy vs the oracle")
+    p.add_argument("--selection-study", action="store_true",
+                   help="per validator and benchmark (the task's dataset): the mean and the "
+                        "worst gap to the oracle, the leave-one-benchmark-out rule for the "
+                        "default selection and its decision (writes selection_study.csv)")
     p.add_argument("--select-by", metavar="VALIDATOR", choices=SWEEP_SELECTORS,
                    help="sweep-level selection: per task and seed, the configuration (and "
                         "checkpoint) with the best label-free score of VALIDATOR ("
@@ -116,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
                                metric=args.metric)
         if args.selection:
             text += "\n\n" + selection_tables(rows)
+        if args.selection_study:
+            study, study_csv = study_table(rows)
+            text += "\n\n" + study + "\n\n" + across_methods_table(rows)
+            out.mkdir(parents=True, exist_ok=True)
+            write_study_csv(study_csv, out / "selection_study.csv")
         if args.select_by:
             picks = sweep.select(rows, args.select_by, args.across_methods)
             text += "\n\n" + sweep.sweep_table(picks, args.select_by)
