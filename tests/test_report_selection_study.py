@@ -9,17 +9,20 @@ import pytest
 
 from da.report.cli import main
 from da.report.collect import collect_runs
-from da.report.selection_study import candidates, decide, run_gaps, stat
+from da.report.selection_study import LAST, candidates, decide, run_gaps, stat
 from da.results import write_json_atomic
 
 
-def _run(root, task, method, seed, oracle, picks):
-    """A completed run whose validators picked checkpoints at the target accuracies ``picks``."""
+def _run(root, task, method, seed, oracle, picks, last=None):
+    """A completed run whose validators picked checkpoints at the target accuracies ``picks``
+    (and whose last validation, if given, scored ``last``)."""
     d = root / f"{task.replace(':', '_').replace('->', '2')}_{method}_s{seed}"
+    history = [] if last is None else [{"step": 1, "val/target/acc_oracle": oracle},
+                                       {"step": 2, "val/target/acc_oracle": last}]
     write_json_atomic(d / "results.json", {
         "status": "ok", "task": task, "method": method, "seed": seed,
         "target_acc": picks["source_acc"], "target_acc_oracle": oracle,
-        "target_acc_last": oracle, "source_acc": 0.9,
+        "target_acc_last": oracle, "source_acc": 0.9, "history": history,
         "validators": {v: {"target_acc": a} for v, a in picks.items()}})
 
 
@@ -29,8 +32,9 @@ def test_gap_is_oracle_minus_pick_and_the_worst_is_the_worst_cell(tmp_path):
     _run(tmp_path, "a:x->y", "m", 1, 0.90, {"source_acc": 0.80})
     _run(tmp_path, "a:y->x", "m", 0, 0.50, {"source_acc": 0.49})
     _run(tmp_path, "a:y->x", "m", 1, 0.60, {"source_acc": 0.59})
-    _run(tmp_path, "b:x->y", "m", 0, 0.70, {"source_acc": 0.68})  # benchmark b: one cell, 2
+    _run(tmp_path, "b:x->y", "m", 0, 0.70, {"source_acc": 0.68}, last=0.64)  # b: one cell, 2
     gaps = run_gaps(collect_runs([tmp_path]))
+    assert gaps[LAST] == {("b", "b:x->y", "m"): [pytest.approx(6.0)]}  # no selection: 70 - 64
     a = stat(gaps["source_acc"], {"a"})
     assert a.mean == pytest.approx(3.0) and a.worst == pytest.approx(5.0)
     assert a.worst_run == pytest.approx(10.0) and a.worst_cell == "a:x->y / m"

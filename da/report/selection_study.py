@@ -35,6 +35,7 @@ BOUND = 5.0   # points: the worst gap a default may have on a benchmark (issue 2
 MARGIN = 0.25  # points: what a new default must gain on every held-out benchmark
 TARGET_MEAN = 1.0  # issue 27: the default <= 1 point under the oracle on average
 ALL = "all"
+LAST = "last (no selection)"
 
 Cells = dict[tuple[str, str, str], list[float]]  # (benchmark, task, method) -> run gaps
 
@@ -52,14 +53,18 @@ def study_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def run_gaps(rows: list[dict[str, Any]]) -> dict[str, Cells]:
-    """``{validator: {(benchmark, task, method): [gap of each run, points]}}``."""
+    """``{validator: {(benchmark, task, method): [gap of each run, points]}}``, and under
+    :data:`LAST` the gap of the last validation (no selection; a reference, no candidate)."""
     out: dict[str, Cells] = defaultdict(lambda: defaultdict(list))
     for r in study_rows(rows):
         cell = (benchmark(r["task"]), str(r["task"]), str(r["method"]))
+        oracle = float(r["target_acc_oracle"])
         for name, v in r["validators"].items():
             if v.get("target_acc") is not None:
-                gap = 100 * (float(r["target_acc_oracle"]) - float(v["target_acc"]))
-                out[name][cell].append(gap)
+                out[name][cell].append(100 * (oracle - float(v["target_acc"])))
+        last = [h for h in r.get("history") or [] if sweep.ORACLE_KEY in h]
+        if last:
+            out[LAST][cell].append(100 * (oracle - float(last[-1][sweep.ORACLE_KEY])))
     return {k: dict(v) for k, v in out.items()}
 
 
@@ -74,9 +79,12 @@ class Stat:
     runs: int
 
 
-def stat(cells: Cells, benchmarks: set[str] | None = None) -> Stat | None:
-    """The :class:`Stat` of the cells of ``benchmarks`` (all when None); None if none."""
-    chosen = {k: v for k, v in cells.items() if benchmarks is None or k[0] in benchmarks}
+def stat(cells: Cells, benchmarks: set[str] | None = None,
+         method: str | None = None) -> Stat | None:
+    """The :class:`Stat` of the cells of ``benchmarks`` (all when None), of one ``method``
+    (all when None); None if there are none."""
+    chosen = {k: v for k, v in cells.items() if (benchmarks is None or k[0] in benchmarks)
+              and (method is None or k[2] == method)}
     if not chosen:
         return None
     means = {k: statistics.fmean(v) for k, v in chosen.items()}
@@ -178,7 +186,7 @@ def study_table(rows: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
         per = {b: stat(gaps[v], {b}) for b in benches}
         every = stat(gaps[v])
         lines.append(f"| {v}{' (current)' if v == CURRENT else ''} | "
-                     f"{'yes' if v in names else 'no'} | "
+                     f"{'yes' if v in names else 'reference' if v == LAST else 'no'} | "
                      + " | ".join(_fmt(per[b]) for b in benches)
                      + f" | **{_fmt(every)}** | {every.worst_run:.1f} |")
         for b, s in [*per.items(), (ALL, every)]:
@@ -197,6 +205,13 @@ def study_table(rows: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
         worst = "; ".join(f"{b}: {s.worst_cell} {s.worst:.1f}" for b in benches
                           if (s := stat(gaps[v], {b})) is not None)
         lines.append(f"- {v}: {worst}")
+    methods = sorted({k[2] for cells in gaps.values() for k in cells})
+    lines += ["", "Per method, all benchmarks pooled (mean / worst over its cells; the "
+              "candidates and the reference):", "",
+              "| validator | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+    for v in [*names, *([LAST] if LAST in gaps else [])]:
+        lines.append(f"| {v} | " + " | ".join(_fmt(stat(gaps[v], method=m)) for m in methods)
+                     + " |")
     if CURRENT not in names:
         return "\n".join(lines), csv_rows
     d = decide(gaps, names)
