@@ -4,6 +4,7 @@
 #   VARIANT: partial1 | partial2 | full | frozen128
 #            (frozen at 224 px: the rows of ../2026-12-07_pacs_lite0_frozen; frozen128: frozen at
 #            full's input size, so full vs frozen is not confounded with the resolution cut)
+#   TARGETS (env): space-separated target domains, in this order (default: all four)
 #   METHODS: comma list (default source_only,mcc: source-only and the best frozen-feature
 #            method of the frozen study's multi-source mean)
 # One folder per variant (LOG_DIR/VARIANT) so da-report tables each variant by method.
@@ -30,7 +31,9 @@ case "$VARIANT" in
   *) echo "unknown variant $VARIANT: partial1, partial2, full or frozen128" >&2; exit 2 ;;
 esac
 D=(art_painting cartoon photo sketch)
-for t in "${D[@]}"; do
+# TARGETS: the target domains to run, in order (default: all four)
+read -r -a TS <<< "${TARGETS:-${D[*]}}"
+for t in "${TS[@]}"; do
   src=$(printf '%s\n' "${D[@]}" | grep -vx "$t" | paste -sd, -)
   # shellcheck disable=SC2086
   $PY -m da.train -m experiment=pacs_lite0_frozen "source=[$src]" target="$t" method="$METHODS" \

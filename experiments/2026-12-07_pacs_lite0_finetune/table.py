@@ -18,7 +18,9 @@ FROZEN = HERE.parent / "2026-12-07_pacs_lite0_frozen" / "results.csv"
 VARIANTS = [("frozen, 224 px", FROZEN), ("frozen, 128 px", HERE / "frozen128" / "results.csv"),
             ("partial: last stage, 224 px", HERE / "partial1" / "results.csv"),
             ("partial: last 2 stages, 224 px", HERE / "partial2" / "results.csv"),
-            ("full, 128 px, 300 steps", HERE / "full" / "results.csv")]
+            ("full, 128 px, 300 steps", HERE / "full" / "results.csv"),
+            ("full, 128 px, 300 steps, random-resized crops (first design)",
+             HERE / "full_augment" / "results.csv")]
 TARGETS = ["art_painting", "cartoon", "photo", "sketch"]
 
 
