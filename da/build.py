@@ -163,7 +163,8 @@ def build_module(cfg: DictConfig, family: DomainFamily) -> DAModule:
         load_weights(net, str(cfg.init_from), class_ids=classes,
                      new_head=bool(ft.get("new_head", False)))
     net.frozen = apply_finetune(net, str(ft.get("mode", "full")), int(ft.get("blocks") or 1),
-                                bool(ft.get("freeze_bottleneck", False)))
+                                bool(ft.get("freeze_bottleneck", False)),
+                                bool(ft.get("freeze_bn", False)))
     if cfg.model.get("compile"):
         net.compile()  # in place: parameter names and checkpoints stay those of `net`
     terms = build_terms(cfg.method, net.feature_dim, k)

@@ -58,6 +58,20 @@ def test_full_changes_every_trainable_weight(make_cfg, tmp_path):
     assert weights <= changed
 
 
+@pytest.mark.parametrize("freeze_bn", [True, False])
+def test_freeze_bn_keeps_pretrained_statistics_while_everything_trains(make_cfg, tmp_path,
+                                                                      freeze_bn):
+    start, changed = _trained(make_cfg, tmp_path, "finetune=full", f"finetune.freeze_bn={freeze_bn}")
+    stats = {k for k in start if k.startswith("backbone.") and k.endswith(("_mean", "_var"))}
+    assert stats  # small_cnn has BatchNorm: a real check
+    if freeze_bn:
+        assert not changed & stats, sorted(changed & stats)
+    else:  # the statistics follow the batches
+        assert stats <= changed
+    # BatchNorm's scale and shift, and every other weight, train either way
+    assert {k for k in start if k.endswith("weight")} <= changed
+
+
 def test_bad_partial_block_count_is_a_one_line_error(make_cfg):
     cfg = make_cfg("finetune=partial", "finetune.blocks=99")
     with pytest.raises(DAError, match=r"finetune.blocks=99 but the backbone has 3 block"):

@@ -6,6 +6,11 @@
   ``requires_grad=False``, leave the optimizer, and their modules stay in eval mode, so
   BatchNorm statistics and dropout are those of the pretrained network.
 * ``partial``: only the last ``blocks`` blocks of the backbone train.
+* ``freeze_bn`` (any mode): the backbone's BatchNorm layers stay in eval mode, so they
+  normalise with the pretrained running statistics and never update them, while their
+  affine parameters still train where their block does — DomainBed's ResNet protocol
+  (``networks.ResNet.freeze_bn``, Gulrajani & Lopez-Paz, ICLR 2021). Without it a fine-tuned
+  backbone's statistics drift to the source batches'.
 
 A *block* is what :func:`backbone_blocks` returns: ``backbone.blocks()`` when the
 backbone defines it (e.g. a ResNet's stages), otherwise each weight layer (convolution
@@ -41,10 +46,13 @@ def freeze(module: nn.Module) -> None:
 
 
 def apply_finetune(net: nn.Module, mode: str = "full", blocks: int = 1,
-                   freeze_bottleneck: bool = False) -> list[nn.Module]:
-    """Freeze what ``mode`` says; returns the frozen modules (kept in eval mode by the net)."""
+                   freeze_bottleneck: bool = False, freeze_bn: bool = False) -> list[nn.Module]:
+    """Freeze what ``mode`` says; returns the modules the net keeps in eval mode (the frozen
+    ones, and with ``freeze_bn`` the backbone's BatchNorm layers)."""
+    bn = [m for m in net.backbone.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+          ] if freeze_bn else []
     if mode == "full":
-        return []
+        return bn
     if mode not in ("frozen", "partial"):
         raise DAError(f"finetune.mode={mode!r} is unknown; use full, partial or frozen")
     frozen: list[nn.Module] = []
@@ -60,4 +68,4 @@ def apply_finetune(net: nn.Module, mode: str = "full", blocks: int = 1,
         frozen.append(net.bottleneck)
     for m in frozen:
         freeze(m)
-    return frozen
+    return frozen + bn
