@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # PACS, 4 leave-one-domain-out multi-source tasks: how much of EfficientNet-Lite0 to fine-tune.
 # Usage: experiments/2026-12-07_pacs_lite0_finetune/run.sh LOG_DIR VARIANT [METHODS]
-#   VARIANT: partial1 | partial2 | full | frozen128
+#   VARIANT: partial1 | partial2 | full | full_bnfrozen | full_augment | frozen128
 #            (frozen at 224 px: the rows of ../2026-12-07_pacs_lite0_frozen; frozen128: frozen at
 #            full's input size, so full vs frozen is not confounded with the resolution cut)
 #   TARGETS (env): space-separated target domains, in this order (default: all four)
@@ -26,9 +26,12 @@ case "$VARIANT" in
   # like the partial variants (the first design's random-resized crops left the source
   # under-fitted in 300 steps: README; that run is full_augment)
   full) ARGS="finetune=full dataset.augment=false optim.backbone_lr_mult=0.1 backbone.input.size=128 backbone.input.resize=146 trainer.max_steps=300 num_threads=2" ;;
+  # full, with the backbone's BatchNorm statistics kept at ImageNet's (DomainBed's protocol:
+  # networks.ResNet.freeze_bn), added after full's first run (README)
+  full_bnfrozen) ARGS="finetune=full finetune.freeze_bn=true dataset.augment=false optim.backbone_lr_mult=0.1 backbone.input.size=128 backbone.input.resize=146 trainer.max_steps=300 num_threads=2" ;;
   full_augment) ARGS="finetune=full dataset.augment=true optim.backbone_lr_mult=0.1 backbone.input.size=128 backbone.input.resize=146 trainer.max_steps=300 num_threads=2" ;;
   frozen128) ARGS="finetune=frozen backbone.input.size=128 backbone.input.resize=146" ;;
-  *) echo "unknown variant $VARIANT: partial1, partial2, full or frozen128" >&2; exit 2 ;;
+  *) echo "unknown variant $VARIANT: partial1, partial2, full, full_bnfrozen, full_augment or frozen128" >&2; exit 2 ;;
 esac
 D=(art_painting cartoon photo sketch)
 # TARGETS: the target domains to run, in order (default: all four)
