@@ -49,6 +49,9 @@ _HASH_EXCLUDE = ("paths", "force", "resume", "tags")
 # sweep logged before such a key existed is still found complete when re-run)
 _HASH_EXCLUDE_NESTED = (("trainer", "enable_progress_bar"),
                         ("callbacks", "model_checkpoint", "enable_version_counter"))
+# keys added after runs were logged, at the value that computes what those runs computed: left
+# out of the hash at that value, so adding an option does not make every logged run look new
+_HASH_NEUTRAL = {("finetune", "freeze_bn"): False}
 
 
 def platform_info(device: str = "cpu") -> dict[str, Any]:
@@ -92,12 +95,14 @@ def config_hash(cfg) -> str:
     data = OmegaConf.to_container(cfg, resolve=False)
     for key in _HASH_EXCLUDE:
         data.pop(key, None)
-    for *parents, key in _HASH_EXCLUDE_NESTED:
+    drop = [(path, None) for path in _HASH_EXCLUDE_NESTED] + list(_HASH_NEUTRAL.items())
+    for (*parents, key), neutral in drop:
         node = data
         for p in parents:
             node = node.get(p) if isinstance(node, dict) else None
-        if isinstance(node, dict):
-            node.pop(key, None)
+        if isinstance(node, dict) and key in node and (
+                neutral is None or node[key] == neutral):
+            node.pop(key)
     text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -351,3 +351,7 @@ def test_config_hash_ignores_how_outputs_are_named_not_what_a_run_computes():
     assert config_hash(OmegaConf.merge(old, {"trainer": {"max_steps": 11}})) != config_hash(old)
     assert config_hash(OmegaConf.merge(
         old, {"callbacks": {"model_checkpoint": {"save_last": False}}})) != config_hash(old)
+    # an option added later, at the value that computes what the logged runs computed
+    ft = OmegaConf.merge(old, {"finetune": {"mode": "full"}})
+    assert config_hash(OmegaConf.merge(ft, {"finetune": {"freeze_bn": False}})) == config_hash(ft)
+    assert config_hash(OmegaConf.merge(ft, {"finetune": {"freeze_bn": True}})) != config_hash(ft)
