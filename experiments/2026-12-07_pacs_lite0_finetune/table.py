@@ -19,6 +19,8 @@ VARIANTS = [("frozen, 224 px", FROZEN), ("frozen, 128 px", HERE / "frozen128" / 
             ("partial: last stage, 224 px", HERE / "partial1" / "results.csv"),
             ("partial: last 2 stages, 224 px", HERE / "partial2" / "results.csv"),
             ("full, 128 px, 300 steps", HERE / "full" / "results.csv"),
+            ("full, BatchNorm statistics frozen, 128 px, 300 steps",
+             HERE / "full_bnfrozen" / "results.csv"),
             ("full, 128 px, 300 steps, random-resized crops (first design)",
              HERE / "full_augment" / "results.csv")]
 TARGETS = ["art_painting", "cartoon", "photo", "sketch"]
