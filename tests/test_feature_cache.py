@@ -47,6 +47,27 @@ def test_same_parts_hit_and_any_changed_part_misses(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))  # atomic: no temporary file left behind
 
 
+def test_the_image_key_follows_file_contents_not_modification_times(tmp_path):
+    """A re-provisioned or copied dataset (same bytes, new mtimes) must hit; an edited image,
+    an added image or another transform must miss."""
+    import os
+
+    from da.data.images import ImageFiles
+
+    for i in range(3):
+        Image.fromarray(np.full((8, 8, 3), 40 * i, np.uint8)).save(tmp_path / f"{i}.png")
+    paths = np.array([f"{i}.png".encode() for i in range(3)])
+    files = ImageFiles(tmp_path, paths, None, "t")
+    spec = files.cache_spec()
+    os.utime(tmp_path / "1.png", ns=(10**18, 10**18))  # touched: same bytes, new mtime
+    assert ImageFiles(tmp_path, paths, None, "t").cache_spec() == spec
+    Image.fromarray(np.full((8, 8, 3), 7, np.uint8)).save(tmp_path / "1.png")  # edited
+    edited = ImageFiles(tmp_path, paths, None, "t").cache_spec()
+    assert edited["files"] != spec["files"]
+    assert ImageFiles(tmp_path, paths[:2], None, "t").cache_spec()["files"] != edited["files"]
+    assert ImageFiles(tmp_path, paths, None, "u").cache_spec() != edited
+
+
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage"])
 def test_a_corrupt_entry_is_detected_and_rebuilt(tmp_path, damage, caplog):
     cache = FeatureCache(tmp_path)

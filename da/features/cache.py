@@ -2,7 +2,7 @@
 
 An entry is ``<root>/<key>.pt``, the key the SHA-256 of the canonical JSON of the parts that
 determine the tensor (for frozen backbones: architecture, weights checksum, the frozen prefix,
-the input transform, the dataset, domain and split with its files' names, sizes and mtimes):
+the input transform, the dataset, domain and split with its files' names and contents):
 change any of them and the key misses. Each entry stores its parts and the SHA-256 of the
 tensor's bytes; an entry that cannot be read, whose parts differ or whose bytes do not match
 (a truncated write, a corrupted disk) is rebuilt, with a warning. Writes go to a temporary
