@@ -50,7 +50,7 @@ def test_report_counts_failed_runs(tmp_path, capsys):
     _fake_run(tmp_path, "dann", 0, 0.8, 0.9)
     _fake_run(tmp_path, "dann", 1, None, None, status="failed")
     assert main([str(tmp_path)]) == 0
-    assert "| dann | 1 (1 failed) | 80.0 ± 0.0" in capsys.readouterr().out
+    assert "| dann | 1 (1 failed) | 80.0" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("content", ["{not json", None])
@@ -151,7 +151,7 @@ def test_stopped_or_failed_run_superseded_by_a_completed_rerun_is_left_out(tmp_p
                       {**base, "status": "failed", "config_hash": config_hash(other)})
     assert main([str(tmp_path), "--no-html"]) == 0
     out = capsys.readouterr().out
-    assert "| dann | 1 (1 failed) | 80.0 ± 0.0" in out
+    assert "| dann | 1 (1 failed) | 80.0" in out
     assert "2 runs (1 failed; left out 1 failed or stopped run(s) whose config completed" in out
     rows = list(csv.DictReader(open(tmp_path / "results.csv")))
     assert sorted(r["status"] for r in rows) == ["failed", "ok"]
@@ -172,7 +172,7 @@ def test_published_reference_column_and_average(tmp_path, capsys):
     assert main([str(runs), "--no-html", "--reference", str(ref)]) == 0
     out = capsys.readouterr().out
     assert "| Δ vs source_only | published |" in out
-    assert "| dann | 1 | 50.0 ± 0.0 | 50.0 ± 0.0 | 50.0 ± 0.0 | 100.0 ± 0.0 | - | 91.7 |" in out
+    assert "| dann | 1 | 50.0 | 50.0 | 50.0 | 100.0 | - | 91.7 |" in out
     assert "| *coral* (published only) | - | - | - | - | - | - | 50.0 |" in out
     assert "| dann | 2 | 60.0 | 60.0 | 60.0 | 100.0 | 86.0 |" in out  # (91.7 + 80.3) / 2
     assert "| *coral* (published only) | 2 | - | - | - | - | 55.0 |" in out

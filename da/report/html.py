@@ -53,7 +53,7 @@ def html_page(groups: dict[str, dict[str, Group]], rows: list[dict[str, Any]],
              "th{background:#eee}td:first-child{text-align:left}.bad{color:#b00}"
              "img{max-width:100%;margin:0.5em 0}</style></head><body>",
              "<h1>da report</h1>",
-             "<p>Accuracy in %, mean ± sample std over seeds. <b>target acc (label-free "
+             "<p>Accuracy in %, mean ± sample std over seeds (the mean alone for one seed). <b>target acc (label-free "
              "selection)</b> is the headline; the ORACLE column selects with target labels "
              "and is not a fair result.</p>"]
     for task in sorted(groups):

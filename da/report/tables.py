@@ -53,6 +53,8 @@ class Cell:
     def fmt(self, scale: float = 100.0) -> str:
         if not self.values:
             return "-"
+        if len(self.values) == 1:  # one seed: no spread was measured, so none is printed
+            return f"{self.mean * scale:.1f}"
         return f"{self.mean * scale:.1f} ± {self.std * scale:.1f}"
 
 
@@ -217,7 +219,7 @@ def markdown_tables(groups: dict[str, dict[str, Group]], baseline: str = "source
         lines.append("")
     lines += average_table(groups, reference, metric)
     lines.append(("Accuracy" if metric == "target_acc" else f"{HEADERS[metric].split(' (')[0]}"
-                  " and accuracy") + " in %, mean ± sample std over seeds. The headline column selects the "
+                  " and accuracy") + " in %, mean ± sample std over seeds (the mean alone for one seed). The headline column selects the "
                  "checkpoint without target labels; the ORACLE column picks the best validation "
                  "on target labels and is not a fair result.")
     if reference is not None:
