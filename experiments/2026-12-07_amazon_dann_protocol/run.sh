@@ -13,7 +13,8 @@ common=(dataset=amazon_reviews dataset.protocol=inductive backbone=bow backbone.
         backbone.weighting=count backbone.binary=true model.bottleneck_dim=100
         model.bottleneck_bn=false data.batch_size=64 trainer.max_steps=${STEPS:-1000}
         trainer.val_check_interval=$(( ${STEPS:-1000} / 10 )) optim.optimizer.lr=0.01 logger=csv
-        trainer.enable_progress_bar=false callbacks.diagnostics=null paths.log_dir=$OUT)
+        trainer.enable_progress_bar=false callbacks.diagnostics=null paths.log_dir=$OUT
+        num_threads=1)
 ALL="books:dvd books:electronics books:kitchen dvd:books dvd:electronics dvd:kitchen
      electronics:books electronics:dvd electronics:kitchen kitchen:books kitchen:dvd
      kitchen:electronics"
