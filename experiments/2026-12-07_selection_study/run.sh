@@ -20,8 +20,9 @@ train() {  # nice, one thread, CSV logs, no progress bar
 }
 sweep_dir() {  # $1: a sweep folder, $2: its jobs; false when they all completed there, else
   # dir= a fresh folder (a completed job is not rerun: da-train finds it under paths.log_dir)
-  local n  # jobs completed in it or its continuations (a job's folder name is the same)
-  n=$(find "$1"* -name results.json -printf '%h\n' 2>/dev/null | xargs -rn1 basename | sort -u | wc -l)
+  local n  # jobs completed (status ok: a failed or preempted job does not count) in it or its
+  # continuations (a job's folder name is the same)
+  n=$(grep -l '"status": "ok"' "$1"*/*/results.json 2>/dev/null | xargs -rn1 dirname | xargs -rn1 basename | sort -u | wc -l)
   [ "$n" -ge "$2" ] && return 1
   dir=$1; [ -e "$dir" ] && dir=$1_$(date +%s)
   return 0
