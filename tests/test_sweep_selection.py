@@ -40,7 +40,8 @@ def _run(root, name, method, weight, seed, hist, acc, probs=None):
         "target_acc": acc, "target_acc_oracle": max(h[1] for h in hist),
         "target_acc_last": hist[-1][1], "source_acc": 0.9,
         "config": {"method": {"name": method, "weight": weight}, "seed": seed,
-                   "paths": {"output_dir": str(d)}},
+                   "paths": {"output_dir": str(d)},
+                   "callbacks": {"model_checkpoint": {"dirpath": str(d / "checkpoints")}}},
         "history": [{"step": 10 * (i + 1), "val/select/iwv": s, "val/target/acc_oracle": a}
                     for i, (s, a) in enumerate(hist)]})
     if probs is not None:
@@ -59,6 +60,15 @@ def test_select_by_a_validator_picks_the_configuration_and_reports_the_gap(tmp_p
     out = capsys.readouterr().out
     assert "| toy:a->b | 0 | 2 | dann method.weight=0.1 | 70.0 | 70.0 | 95.0 | -25.0 |" in out
     assert "| **all** | -25.0 | -25.0 |" in out
+    # the headline per method: the chosen configuration's accuracy, a second task averaged in
+    for name, w, hist in (("t2_w01", 0.1, [(0.9, 0.8)]), ("t2_w1", 1.0, [(0.1, 0.6)])):
+        _run(tmp_path, name, "dann", w, 0, hist, hist[0][1])
+        res = tmp_path / name / "results.json"
+        res.write_text(res.read_text().replace("toy:a->b", "toy:a->c"))
+    assert main([str(tmp_path), "--no-html", "--select-by", "iwv"]) == 0
+    out = capsys.readouterr().out
+    # toy:a->c: iwv is a risk (lower is better), so weight 1.0 (0.1) at 60 %, not 0.9 at 80 %
+    assert "| dann | 2 | 65.0 | 65.0 | 87.5 |" in out  # (70 + 60) / 2; oracles (95 + 80) / 2
 
 
 def test_select_by_ensv_across_methods_and_old_runs_are_named(tmp_path, capsys):

@@ -66,11 +66,25 @@ def _flat(cfg: Any, prefix: str = "") -> dict[str, Any]:
     return {k.rstrip("."): v for k, v in out.items()}
 
 
+def _inside_run(value: Any, run_dir: Any) -> bool:
+    """Whether a config value is a path in the run's own folder (a checkpoint or logger
+    directory): it differs between runs without being a hyperparameter."""
+    if not isinstance(value, str) or not run_dir:
+        return False
+    try:
+        return Path(value).resolve().is_relative_to(Path(run_dir).resolve())
+    except (OSError, ValueError):
+        return False
+
+
 def config_labels(rows: list[dict[str, Any]]) -> list[str]:
-    """Each run named by its method and the config values in which the runs differ."""
+    """Each run named by its method and the config values in which the runs differ (paths
+    inside each run's own folder left out)."""
     flats = [_flat(r.get("config") or {}) for r in rows]
     keys = sorted({k for f in flats for k in f})
-    diff = [k for k in keys if len({repr(f.get(k)) for f in flats}) > 1 and k != "method.name"]
+    diff = [k for k in keys if len({repr(f.get(k)) for f in flats}) > 1 and k != "method.name"
+            and not all(_inside_run(f.get(k), r.get("run_dir"))
+                        for r, f in zip(rows, flats, strict=True) if f.get(k) is not None)]
     return [" ".join([str(r["method"]), *(f"{k}={f.get(k)}" for k in diff[:4])]).strip()
             for r, f in zip(rows, flats, strict=True)]
 
@@ -144,4 +158,27 @@ def sweep_table(picks: list[dict[str, Any]], name: str) -> str:
     every = [x for g in gaps.values() for x in g]
     if every:
         lines.append(f"| **all** | {np.mean(every):+.1f} | {min(every):+.1f} |")
-    return "\n".join(lines)
+    return "\n".join(lines + ["", *method_means(picks, name)])
+
+
+def method_means(picks: list[dict[str, Any]], name: str) -> list[str]:
+    """Markdown lines: per method chosen, the mean over tasks of the seeds' mean (the
+    headline of a sweep whose hyperparameters ``name`` chose), beside the ORACLE."""
+    cols = ("target_acc", "run_target_acc", "oracle")
+    per: dict[str, dict[str, dict[str, list[float]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(list)))
+    for p in picks:
+        for c in cols:
+            if p[c] is not None:
+                per[str(p["method"])][p["task"]][c].append(100 * float(p[c]))
+    lines = [f"mean over tasks (of the seeds' mean), per method chosen by {name}:", "",
+             f"| method | tasks | target acc (chosen by {name}) | its run's target acc "
+             "(checkpoint selection) | ORACLE (sweep) |", "|---|---|---|---|---|"]
+    for method in sorted(per):
+        tasks = per[method]
+        means = []
+        for c in cols:
+            vals = [float(np.mean(t[c])) for t in tasks.values() if t[c]]
+            means.append(f"{np.mean(vals):.1f}" if vals else "-")
+        lines.append(f"| {method} | {len(tasks)} | {' | '.join(means)} |")
+    return lines
