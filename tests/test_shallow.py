@@ -248,8 +248,20 @@ def test_a_grid_that_does_not_fit_the_data_is_one_line(make_cfg, tmp_path):
     # two features cannot give 20 subspace components
     with pytest.raises(DAError) as info:
         run(make_cfg("method=sk_sa", "experiment=moons"))
-    assert "cannot be fitted on dataset=moons" in _one_line(info.value)
+    assert "cannot be fitted on dataset=moons with any of its 9 grid point" in _one_line(info.value)
     assert "narrow method.shallow.grid" in str(info.value)
+
+
+def test_a_grid_point_that_cannot_be_fitted_is_left_out_as_scikit_learn_does(make_cfg):
+    need_skada("sk_sa")
+    # 1 component fits two features, 20 cannot: the run goes on with the point that fits
+    res = run(make_cfg("method=sk_sa", "experiment=moons",
+                       "~method.shallow.grid", "+method.shallow.grid={n_components:[20,1]}"))
+    sel = res["selection"]
+    assert sel["grid_size"] == 2
+    assert sel["params"] == {"n_components": 1} and sel["best_step"] == 1
+    assert [f["params"]["n_components"] for f in sel["grid_failures"]] == [20]
+    assert [h["step"] for h in res["history"]] == [1]
 
 
 class _SelfLabellingStub:

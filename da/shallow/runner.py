@@ -209,7 +209,7 @@ def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
     for lg in loggers:
         lg.log_hyperparams(hparams)
 
-    history, fitted = [], []
+    history, fitted, failures = [], [], []
     with threadpool_limits(int(cfg.num_threads)):
         for i, params in enumerate(grid):
             np.random.seed(int(cfg.seed))
@@ -217,11 +217,14 @@ def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
             t0 = time.time()
             try:
                 m = _fit_and_score(est, data, scorer)
-            except ValueError as e:  # e.g. more components than features: the user's grid
+            except ValueError as e:  # e.g. more components than features, or a covariance
+                # estimate whose square root is NaN: that point is left out, as scikit-learn's
+                # GridSearchCV does (error_score=nan); the run fails only if every point does
                 msg = " ".join(str(e).split())[:300]
-                raise DAError(f"method={name} with {params or 'its defaults'} cannot be fitted "
-                              f"on dataset={cfg.dataset.name} ({msg}); narrow "
-                              "method.shallow.grid for this data") from e
+                failures.append({"step": i, "params": params, "error": msg})
+                log.warning("%s %s cannot be fitted, left out of the selection: %s",
+                            name, params or "its defaults", msg)
+                continue
             row = {"step": i, "params": params, "val/select/score": m["score"],
                    "val/source/acc": m["source_val"], "val/target/acc_oracle": m["target_test"],
                    "test/source/acc": m["source_test"], "fit_time_s": round(time.time() - t0, 3)}
@@ -232,6 +235,11 @@ def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
                                step=i)
             log.info("%s %s: source val %.4f, score %.4f", name, params, m["source_val"],
                      m["score"])
+    if not history:
+        first = failures[0]
+        raise DAError(f"method={name} cannot be fitted on dataset={cfg.dataset.name} with any "
+                      f"of its {len(grid)} grid point(s) (first, {first['params'] or 'its defaults'}"
+                      f": {first['error']}); narrow method.shallow.grid for this data")
     best = max(range(len(history)), key=lambda i: (history[i]["val/select/score"], -i))
     sel, est = history[best], fitted[best]
     xt, yt = data["target_test"]
@@ -261,9 +269,9 @@ def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
         "source_acc": source_acc,
         "selection": {"name": "source_acc" if scorer is None else f"skada:{type(scorer).__name__}",
                       "monitor": "val/select/score", "mode": "max",
-                      "best_score": sel["val/select/score"], "best_step": best,
+                      "best_score": sel["val/select/score"], "best_step": sel["step"],
                       "checkpoint": None, "params": sel["params"], "grid_size": len(grid),
-                      "refit_on_all_source": refit},
+                      "grid_failures": failures, "refit_on_all_source": refit},
         "steps": 0,
         "resumed_from_step": 0,
         "wall_time_s": round(time.time() - start, 3),
