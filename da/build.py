@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import logging
 from typing import Any
 
@@ -29,7 +31,10 @@ def build_family(cfg: DictConfig) -> DomainFamily:
     kwargs = {}
     if "augment" in cfg.dataset.family:
         kwargs["augment"] = resolve_augment(cfg)
-    family = instantiate(cfg.dataset.family, **kwargs)
+    # instantiated from a copy: Hydra resolves a node reached through an interpolation
+    # (`inputs: ${oc.select:backbone.inputs,null}`) in place, which changed `cfg`, and with it
+    # the config hash that a re-run sweep matches to skip completed jobs
+    family = instantiate(copy.deepcopy(cfg).dataset.family, **kwargs)
     for src in source_domains(cfg):
         family.check_task(src, str(cfg.target))
     return frozen_features(cfg, family) or family

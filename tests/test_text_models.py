@@ -131,3 +131,17 @@ def test_lr_warmup_ramps_linearly_then_follows_the_annealing():
     assert [d(s) for s in (0, 4, 9, 50)] == pytest.approx([0.1, 0.5, 1.0, 1.0])
     assert InverseDecay(100, warmup=0.0)(0) == 1.0  # off by default: schedules unchanged
     assert InverseDecay(100, warmup=0.5)(99) == pytest.approx(InverseDecay(100)(99))
+
+
+def test_building_a_text_family_leaves_the_config_and_its_hash_unchanged(make_cfg, tmp_path):
+    """Hydra resolved `backbone.inputs` in place when the dataset reached it through an
+    interpolation: the hash then differed from the one a re-run computes, and a re-run sweep
+    met its own completed jobs as "already holds a finished run" instead of skipping them."""
+    from omegaconf import OmegaConf
+
+    from da.results import config_hash
+
+    cfg = make_cfg(*text_overrides(tmp_path, "bow"), "method=sk_source_only")
+    before, digest = OmegaConf.to_container(cfg, resolve=False), config_hash(cfg)
+    build_family(cfg)
+    assert OmegaConf.to_container(cfg, resolve=False) == before and config_hash(cfg) == digest
