@@ -304,3 +304,26 @@ def test_one_vs_rest_falls_back_when_self_labelling_leaves_one_class():
             sample_domain=np.r_[np.ones(61, int), np.full(3, -2)])
     assert est.fallbacks_ == [2]
     assert est.predict(xt).tolist() == [0, 1, 2]
+
+
+def test_grid_points_differing_only_in_the_classifier_share_one_adapter_fit(make_cfg, tmp_path,
+                                                                          monkeypatch):
+    need_skada("sk_coral")
+    import joblib
+    from skada import CORALAdapter
+
+    fits = []
+    original = CORALAdapter.fit
+
+    def counted(self, *args, **kwargs):
+        fits.append(self.reg)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(CORALAdapter, "fit", counted)
+    res = run(make_cfg("method=sk_coral", "experiment=moons", "~method.shallow.grid",
+                       "+method.shallow.grid={reg:[0.1,0.5],base_estimator.C:[0.01,1.0,10.0]}"))
+    assert res["selection"]["grid_size"] == 6 and len(res["history"]) == 6
+    assert sorted(fits) == [0.1, 0.5]  # one adapter fit per reg, not one per point
+    assert len({h["val/source/acc"] for h in res["history"]}) > 1  # the classifiers differ
+    model = joblib.load(tmp_path / "model.joblib")
+    assert model.memory is None  # the temporary cache is gone and not referred to

@@ -21,6 +21,11 @@ Protocol, identical to the deep methods' where it can be:
 * The final model is written to ``model.joblib`` in the run directory (joblib, a pickle:
   load only files you trust), so a later run can use it, e.g. as the teacher of a deep
   student (``method=kd method.loss.teacher_path=<run>/model.joblib``).
+* **Adapter fits are shared across the grid**: a method that is a scikit-learn ``Pipeline``
+  (skada's adapter + classifier, e.g. ``sk_coral``, ``sk_sa``, ``sk_tca``) gets a joblib
+  ``Memory`` in a temporary folder for the run's grid, so points that differ only in the
+  classifier's options (``base_estimator.C``) fit the adapter once (scikit-learn's
+  ``Pipeline(memory=...)``; results are the same, the folder is removed at the end).
 * ``seed`` seeds NumPy and each estimator's ``random_state`` where the YAML passes it;
   deterministic estimators give the same result for every seed (the splits do not change
   with it). ``num_threads`` caps the BLAS / OpenMP threads.
@@ -30,7 +35,9 @@ from __future__ import annotations
 
 import inspect
 import logging
+import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -146,6 +153,14 @@ def predict_target(est, x: np.ndarray, proba: bool = False) -> np.ndarray:
     return _predict(est, x, TARGET, proba)
 
 
+def _share_adapter_fits(est, memory) -> None:
+    """Let a pipeline's adapter fit be cached in ``memory`` (``None``: no longer)."""
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(est, Pipeline) and len(est.steps) > 1:
+        est.set_params(memory=memory)
+
+
 def _fit(est, xs: np.ndarray, ys: np.ndarray, xt: np.ndarray) -> None:
     if _takes_domains(est.fit):
         X = np.vstack([xs, xt])
@@ -209,11 +224,18 @@ def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
     for lg in loggers:
         lg.log_hyperparams(hparams)
 
+    from joblib import Memory
+
     history, fitted, failures = [], [], []
-    with threadpool_limits(int(cfg.num_threads)):
+    with (threadpool_limits(int(cfg.num_threads)),
+          tempfile.TemporaryDirectory(prefix="da-shallow-") as tmp, warnings.catch_warnings()):
+        # joblib warns when hashing a large input takes over a second: expected here
+        warnings.filterwarnings("ignore", message="Persisting input arguments took")
+        memory = Memory(tmp, verbose=0)
         for i, params in enumerate(grid):
             np.random.seed(int(cfg.seed))
             est = instantiate(with_params(spec.estimator, params, name))
+            _share_adapter_fits(est, memory)
             t0 = time.time()
             try:
                 m = _fit_and_score(est, data, scorer)
@@ -242,6 +264,8 @@ def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
                       f": {first['error']}); narrow method.shallow.grid for this data")
     best = max(range(len(history)), key=lambda i: (history[i]["val/select/score"], -i))
     sel, est = history[best], fitted[best]
+    for f in fitted:
+        _share_adapter_fits(f, None)  # the saved model must not point at the removed folder
     xt, yt = data["target_test"]
     source_acc, refit = sel["test/source/acc"], bool(spec.get("refit", False))
     if refit:  # the selected point again, on the whole source training split
