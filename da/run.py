@@ -127,6 +127,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "target_acc_last": last.get("test/target/acc"),
         "target_acc_oracle": max(oracle) if oracle else None,
         "source_acc": selected.get("test/source/acc"),
+        "source_acc_split": dm.source_test_split,
         "selection": {"name": sel.name, "monitor": sel.monitor, "mode": sel.mode,
                       "best_score": best_score, "best_step": best_step,
                       "checkpoint": best_path or None},

@@ -74,3 +74,48 @@ def test_bad_target_pool_size_is_a_one_line_error(make_cfg, value, message):
     with pytest.raises(DAError, match=message) as err:
         _dm(make_cfg, f"data.target_pool_size={value}")
     assert "\n" not in str(err.value)
+
+
+def test_source_accuracy_is_measured_on_source_data_the_model_did_not_train_on(make_cfg):
+    from da.data.base import DomainFamily, Split
+
+    dm = _dm(make_cfg)  # scikit-learn digits: each domain has a test split of its own
+    assert dm.source_test_split == "source_test"
+    assert len(dm.splits["source_test"]) != len(dm.splits["source_val"])
+
+    class _NoTestSplit(DomainFamily):  # PACS, Office, the Amazon reviews: test = train
+        name, domains, num_classes, input_shape = "no_test", ("s", "u", "t"), 2, (3,)
+
+        def _load(self, domain, split):
+            g = torch.Generator().manual_seed(ord(domain))
+            x = torch.randn(60, 3, generator=g)  # a fresh tensor each call, equal values
+            return Split(x, (x[:, 0] > 0).long())
+
+    from da.data.datamodule import DADataModule
+
+    dm = DADataModule(_NoTestSplit(), ["s"], "t", batch_size=8, source_val_fraction=0.25)
+    dm.setup()
+    assert dm.source_test_split == "source_val"
+    assert torch.equal(dm.splits["source_test"].x, dm.splits["source_val"].x)
+    train_rows = {tuple(r.tolist()) for r in dm.splits["source_train"].x}
+    assert not train_rows & {tuple(r.tolist()) for r in dm.splits["source_test"].x}
+
+
+def test_lazy_inputs_tell_whether_they_hold_the_same_samples(tmp_path):
+    import numpy as np
+    from scipy import sparse
+
+    from da.data.images import ImageFiles
+    from da.data.text_features import SparseRows, TokenIds
+
+    paths = np.array([b"a.png", b"b.png", b"c.png"])
+    img = ImageFiles(tmp_path, paths, None, None)
+    assert img.same_as(ImageFiles(tmp_path, paths.copy(), None, None))
+    assert not img.same_as(img[torch.tensor([0, 2, 1])])
+    m = sparse.random(4, 6, density=0.5, random_state=0, format="csr")
+    rows = SparseRows(m)
+    assert rows.same_as(SparseRows(m.copy())) and not rows.same_as(rows[torch.tensor([1, 0, 2, 3])])
+    flat, offsets = np.array([5, 6, 7, 8, 9]), np.array([0, 2, 5])
+    ids = TokenIds(flat, offsets, 0, 4, {})
+    assert ids.same_as(TokenIds(flat.copy(), offsets.copy(), 0, 4, {}))
+    assert not ids.same_as(ids[torch.tensor([1, 0])]) and not ids.same_as(ids[torch.tensor([0])])

@@ -42,10 +42,12 @@ def test_equal_sampling_gives_each_source_domain_the_same_rows_every_step():
     assert dm.source == "a+b+c"
     for rows in _batch_domains(dm):
         assert rows == [0] * 4 + [1] * 4 + [2] * 4
-    # every source domain keeps its own hold-out, and its test split joins the source test
+    # every source domain keeps its own hold-out; these domains have no test split of their
+    # own (test = train), so the hold-outs are the source test split too
     dom = dm.splits["source_val"].x[:, 0].long()
     assert torch.bincount(dom).tolist() == [10, 20, 40]
-    assert len(dm.splits["source_test"]) == 40 + 80 + 160
+    assert torch.equal(dm.splits["source_test"].x, dm.splits["source_val"].x)
+    assert dm.source_test_split == "source_val"
     # a domain's rows cycle through all its training samples
     seen = {int(v) for step in range(30) for v in dm.train_dataloader().batch(step)["source"][0]
             [:4, 1]}

@@ -113,12 +113,15 @@ def test_hf_fine_tunes_partially_and_frozen_features_serve_shallow_methods(make_
     assert family.load("books", "train").x.shape == (40, 16, 17)  # cached lower-layer states
     res = _run(make_cfg, tmp_path, "hf", "source_only", "finetune=partial", "finetune.blocks=1")
     assert res["steps"] == 6
+    # the source file is the domain's only split: source_acc is measured on its held-out part
+    assert res["source_acc_split"] == "source_val"
     (tmp_path / "results.json").unlink()  # the next runs write into the same folder
     cfg = make_cfg(*text_overrides(tmp_path, "hf"), "method=sk_source_only", "finetune=frozen")
     family = build_family(cfg)
     x = family.load("books", "train").x
     assert isinstance(x, torch.Tensor) and x.shape == (40, 16)  # pooled, cached embeddings
-    assert run(cfg)["target_acc"] >= 0.0
+    res = run(cfg)
+    assert res["target_acc"] >= 0.0 and res["source_acc_split"] == "source_val"
     (tmp_path / "results.json").unlink()
     with pytest.raises(DAError, match="token ids are not feature vectors"):
         run(make_cfg(*text_overrides(tmp_path, "hf"), "method=sk_source_only"))

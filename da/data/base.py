@@ -48,6 +48,11 @@ class LazyInputs(ABC):
         this to pad per batch."""
         return torch.stack(samples)
 
+    def same_as(self, other: LazyInputs) -> bool:
+        """Whether ``other`` holds the same samples in the same order (a domain whose test
+        split is its training split); ``False`` when a kind cannot tell."""
+        return False
+
 
 @dataclass(frozen=True)
 class Split:
@@ -66,6 +71,18 @@ class Split:
 
     def __len__(self) -> int:
         return len(self.x)
+
+
+def same_data(a: Split, b: Split) -> bool:
+    """Whether two splits hold the same samples in the same order: a transductive domain,
+    whose ``test`` split is its ``train`` split."""
+    if a is b or a.x is b.x:
+        return True
+    if len(a) != len(b) or not torch.equal(a.y, b.y):
+        return False
+    if isinstance(a.x, Tensor) and isinstance(b.x, Tensor):
+        return a.x.shape == b.x.shape and a.x.dtype == b.x.dtype and torch.equal(a.x, b.x)
+    return type(a.x) is type(b.x) and a.x.same_as(b.x)
 
 
 def concat_splits(parts: list[Split]) -> Split:

@@ -47,7 +47,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from da.data import align as align_lib
-from da.data.base import DomainFamily, LazyInputs, Split, concat_splits
+from da.data.base import DomainFamily, LazyInputs, Split, concat_splits, same_data
 from da.data.loader import DomainStream, MultiStream, StepLoader, as_dataset
 from da.errors import DAError
 
@@ -132,7 +132,7 @@ class DADataModule(L.LightningDataModule):
         # each source domain keeps its own hold-out (by split_seed; the first domain's draw is
         # the single-source one), so multi-source validation covers every source domain
         self.source_parts: list[Split] = []
-        vals = []
+        vals, tests, self.source_test_held_out = [], [], []
         for i, src in enumerate(self.sources):
             src_train = self._load(src, "train")
             g = torch.Generator().manual_seed(self.split_seed + 1009 * i)
@@ -141,21 +141,25 @@ class DADataModule(L.LightningDataModule):
             val_idx, tr_idx = perm[:n_val].sort().values, perm[n_val:].sort().values
             self.source_parts.append(Split(src_train.x[tr_idx], src_train.y[tr_idx]))
             vals.append(Split(src_train.x[val_idx], src_train.y[val_idx]))
+            # a domain whose test split is its training split (PACS, Office, the Amazon
+            # reviews) has no unseen test data: its held-out part measures the source instead
+            # of samples the model trained on
+            test = self._load(src, "test")
+            same = same_data(test, src_train)
+            tests.append(vals[-1] if same else test)
+            self.source_test_held_out.append(same)
         tgt_train = self._load(self.target, "train")
         self.splits = {
             "source_train": concat_splits(self.source_parts),
             "source_val": concat_splits(vals),
-            "source_test": concat_splits([self._load(src, "test") for src in self.sources]),
+            "source_test": concat_splits(tests),
             "target_test": self._load(self.target, "test"),
         }
         if self.target_labels_per_class:
             idx = self._labelled_target(tgt_train)
             self.splits["target_labeled"] = Split(tgt_train.x[idx], tgt_train.y[idx])
             test = self.splits["target_test"]
-            same = test is tgt_train or test.x is tgt_train.x or (
-                torch.is_tensor(test.x) and torch.is_tensor(tgt_train.x)
-                and test.x.shape == tgt_train.x.shape and torch.equal(test.x, tgt_train.x))
-            if same:
+            if same_data(test, tgt_train):
                 keep = torch.ones(len(test), dtype=torch.bool)
                 keep[idx] = False  # transductive: never test on the labelled samples
                 self.splits["target_test"] = Split(test.x[keep], test.y[keep])
@@ -163,6 +167,15 @@ class DADataModule(L.LightningDataModule):
         self._check_classes()
         if self.align != "none":
             self._align_source()
+
+    @property
+    def source_test_split(self) -> str:
+        """What the source test metrics (``source_acc``) are measured on: ``source_test``,
+        or ``source_val`` (the held-out part of the source training data) for source domains
+        without a test split of their own; a mix names both."""
+        held = self.source_test_held_out
+        return "source_val" if all(held) else "source_test+source_val" if any(held) else \
+            "source_test"
 
     def _capped_pool(self, x: Tensor | LazyInputs) -> Tensor | LazyInputs:
         """``target_pool_size``: a fixed subset (by ``split_seed``) of the target training

@@ -215,6 +215,10 @@ class ImageFiles(LazyInputs):
         return ImageFiles(Path(self.base), self.paths[np.asarray(idx)],
                           self.train_transform, self.eval_transform)
 
+    def same_as(self, other: LazyInputs) -> bool:
+        return (isinstance(other, ImageFiles) and self.base == other.base
+                and np.array_equal(self.paths, other.paths))
+
     @classmethod
     def concat(cls, parts: list[ImageFiles]) -> ImageFiles:
         """Several domains' files (multi-source); paths become absolute where bases differ."""

@@ -65,6 +65,10 @@ class SparseRows(LazyInputs):
     def get(self, i: int, augment: bool) -> Tensor:
         return torch.from_numpy(self.matrix[i].toarray()[0])
 
+    def same_as(self, other: LazyInputs) -> bool:
+        return (isinstance(other, SparseRows) and self.matrix.shape == other.matrix.shape
+                and (self.matrix != other.matrix).nnz == 0)
+
     def numpy(self) -> np.ndarray:
         """All rows, dense (shallow methods take dense arrays)."""
         return self.matrix.toarray()
@@ -142,6 +146,14 @@ class TokenIds(LazyInputs):
         idx = np.asarray(idx)
         rows = self.rows[np.flatnonzero(idx)] if idx.dtype == bool else self.rows[idx]
         return TokenIds(self.flat, self.offsets, self.pad_id, self.width, self.spec, rows)
+
+    def same_as(self, other: LazyInputs) -> bool:
+        if not isinstance(other, TokenIds) or len(self) != len(other):
+            return False
+        if self.flat is other.flat and self.offsets is other.offsets:
+            return np.array_equal(self.rows, other.rows)
+        return all(np.array_equal(self.get(i, False), other.get(i, False))
+                   for i in range(len(self)))
 
     def get(self, i: int, augment: bool) -> Tensor:
         r = self.rows[i]

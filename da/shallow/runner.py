@@ -5,7 +5,8 @@ Protocol, identical to the deep methods' where it can be:
 * **Data**: :class:`~da.data.datamodule.DADataModule`'s splits (fixed by ``data.split_seed``):
   the estimator is fitted on the *source training split* (labelled) and the *target pool*
   (labels dropped), the held-out *source validation* split scores it, and the target test
-  split (and the source test split) are only evaluated.
+  split (and the source test split) are only evaluated. A source domain without a test split
+  of its own (test = train) is tested on its held-out part (``source_acc_split``).
 * **Selection without target labels**: every point of ``method.shallow.grid`` is fitted;
   the one with the best source validation accuracy is the result (``selection.name:
   source_acc``), or, with ``method.shallow.scorer`` (a skada scorer's ``_target_``), the
@@ -15,7 +16,8 @@ Protocol, identical to the deep methods' where it can be:
   (there is no "last" checkpoint: the selected model is the final one).
 * ``method.shallow.refit: true`` (scikit-learn's ``GridSearchCV(refit=True)``): once the
   point is selected, it is fitted again on the whole source training split, validation part
-  included, and that model gives ``target_acc`` / ``source_acc``; ``target_acc_oracle`` is
+  included, and that model gives ``target_acc`` / ``source_acc`` (``source_acc`` stays the
+  selected fit's when the source test split is that hold-out); ``target_acc_oracle`` is
   the best of the grid's fits and the refit model. The hold-out then serves the selection alone and
   costs the final model no data (with a one-point grid it only measures the source fit).
 * The final model is written to ``model.joblib`` in the run directory (joblib, a pickle:
@@ -275,8 +277,9 @@ def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
             _fit(est, np.vstack([data["source_train"][0], data["source_val"][0]]),
                  np.concatenate([data["source_train"][1], data["source_val"][1]]),
                  data["target_pool"])
-        xst, yst = data["source_test"]
-        source_acc = float(np.mean(_predict(est, xst, SOURCE) == yst))
+        if dm.source_test_split == "source_test":  # else the refit model has seen it: the
+            xst, yst = data["source_test"]  # selected fit's held-out accuracy stands
+            source_acc = float(np.mean(_predict(est, xst, SOURCE) == yst))
     preds = _predict(est, xt, TARGET)
     probs = _probabilities(est, xt, preds, dm.num_classes)
     target_acc = float(np.mean(preds == yt))
@@ -291,6 +294,7 @@ def run_shallow(cfg: DictConfig, out_dir: Path, choices: dict[str, Any],
         # the best, by target labels, of every model fitted (the refit one included)
         "target_acc_oracle": max(target_acc, *(r["val/target/acc_oracle"] for r in history)),
         "source_acc": source_acc,
+        "source_acc_split": dm.source_test_split,
         "selection": {"name": "source_acc" if scorer is None else f"skada:{type(scorer).__name__}",
                       "monitor": "val/select/score", "mode": "max",
                       "best_score": sel["val/select/score"], "best_step": sel["step"],
