@@ -122,6 +122,9 @@ def test_hf_fine_tunes_partially_and_frozen_features_serve_shallow_methods(make_
     assert isinstance(x, torch.Tensor) and x.shape == (40, 16)  # pooled, cached embeddings
     res = run(cfg)
     assert res["target_acc"] >= 0.0 and res["source_acc_split"] == "source_val"
+    # a shallow fit on the cached embeddings, chosen by held-out source accuracy
+    assert res["status"] == "ok" and res["selection"]["name"] == "source_acc"
+    assert 0.0 <= res["source_acc"] <= 1.0 and res["steps"] == 0
     (tmp_path / "results.json").unlink()
     with pytest.raises(DAError, match="token ids are not feature vectors"):
         run(make_cfg(*text_overrides(tmp_path, "hf"), "method=sk_source_only"))
